@@ -1,0 +1,10 @@
+// Registration of each `lowbit` subcommand; one file per subcommand in cli/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lowbit::cli {
+
+void add_info(CLI::App& app);
+
+}  // namespace lowbit::cli

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: set up, build, run the whole unit-test suite, check the style rules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+tools/check_file_length.sh
+cd build
+ctest --output-on-failure -j "$(nproc)" --timeout 900

@@ -1,0 +1,30 @@
+// Threading: OpenMP underneath, exposed as parallel_for over fixed-size chunks.
+// Determinism rule: chunk boundaries depend on n and grain only, never on the thread count,
+// and no reduction is split across threads unless its partial sums are combined in a fixed order.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace lowbit {
+
+int num_threads();
+void set_num_threads(int n);
+
+// Calls fn(begin, end) for chunks [k*grain, min(n, (k+1)*grain)).
+template <class Fn>
+void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  int64_t chunks = (n + grain - 1) / grain;
+  if (chunks == 1 || num_threads() == 1 || omp_in_parallel()) {
+    for (int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
+}
+
+}  // namespace lowbit

@@ -1,0 +1,50 @@
+// Counter-based random numbers (Philox4x32-10): value i of stream s under seed k is a pure
+// function of (k, s, i), so results never depend on thread count or on call order across streams.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "lowbit/core/tensor.h"
+
+namespace lowbit {
+
+// One Philox4x32-10 block: four 32-bit words for counter (ctr_hi, ctr_lo) under key.
+std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t ctr_hi, uint64_t ctr_lo);
+
+// Uniform in [0, 1) with 24 random bits; exactly representable in float.
+inline float u32_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+
+// A stream of random numbers. State is (seed, stream, offset): saving it in a checkpoint and
+// restoring it continues the sequence exactly.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0, uint64_t stream = 0) : seed_(seed), stream_(stream) {}
+
+  // Independent child stream, e.g. one per layer or per purpose.
+  Rng child(uint64_t id) const;
+  // Random word at absolute position i of this stream (does not advance).
+  uint32_t u32_at(uint64_t i) const;
+
+  uint32_t next_u32() { return u32_at(offset_++); }
+  float uniform() { return u32_to_unit_float(next_u32()); }
+  float normal();                   // Box-Muller on two words
+  uint64_t below(uint64_t n);       // uniform integer in [0, n)
+
+  // Fill a float tensor; element j uses position offset+j, then offset advances by numel,
+  // so the result is the same at any thread count.
+  void fill_uniform(Tensor& t, double lo, double hi);
+  void fill_normal(Tensor& t, double mean, double stddev);
+
+  uint64_t seed() const { return seed_; }
+  uint64_t stream() const { return stream_; }
+  uint64_t offset() const { return offset_; }
+  void set_offset(uint64_t offset) { offset_ = offset; }
+
+ private:
+  uint64_t seed_;
+  uint64_t stream_;
+  uint64_t offset_ = 0;
+};
+
+}  // namespace lowbit
