@@ -1,0 +1,48 @@
+// The layer contract. Each layer writes its backward by hand next to its forward:
+// forward(...) saves what backward needs; backward(dy) accumulates (+=) into every
+// Param::grad and returns dx. Parameters are f32 in training, f64 in gradient tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lowbit/core/rng.h"
+#include "lowbit/core/tensor.h"
+
+namespace lowbit::nn {
+
+struct Param {
+  std::string name;   // dotted path, e.g. "encoder.0.attn.q.weight"
+  Tensor value;
+  Tensor grad;        // same shape and dtype as value; zeroed by Module::zero_grad
+  bool decay = true;  // weight decay applies (false for biases, norms, embeddings' norms)
+};
+
+// Per-call state shared by every layer of one forward pass.
+struct ForwardContext {
+  bool training = false;
+  uint64_t step = 0;  // keys dropout masks: (seed, layer stream, step, element) -> bit
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // Appends this module's parameters, then its children's, in a fixed order.
+  virtual void collect_params(std::vector<Param*>& out) = 0;
+  std::vector<Param*> params() {
+    std::vector<Param*> out;
+    collect_params(out);
+    return out;
+  }
+  void zero_grad() {
+    for (Param* p : params()) p->grad.zero_();
+  }
+};
+
+// Creates a parameter with a zeroed gradient of the same shape and dtype.
+inline Param make_param(std::string name, const Shape& shape, DType dtype, bool decay) {
+  return Param{std::move(name), Tensor::zeros(shape, dtype), Tensor::zeros(shape, dtype), decay};
+}
+
+}  // namespace lowbit::nn
