@@ -1,0 +1,46 @@
+// BERT-style encoder classifier: embeddings -> LN -> post-LN blocks -> [CLS] -> tanh pooler
+// -> classifier. Parameter names follow the layout of Hugging Face BertForSequenceClassification
+// closely enough that importing is a rename table.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "lowbit/models/classifier.h"
+#include "lowbit/models/transformer_block.h"
+#include "lowbit/nn/embedding.h"
+
+namespace lowbit::models {
+
+struct BertConfig {
+  int64_t layers = 2, hidden = 128, heads = 4, ffn = 512;
+  int64_t vocab = 30522, max_positions = 64, type_vocab = 2, classes = 2;
+  double dropout = 0.1, attn_dropout = 0.1, ln_eps = 1e-12;
+};
+
+class BertClassifier : public Classifier {
+ public:
+  BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype = DType::f32);
+  Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
+  void backward(const Tensor& dlogits) override;
+  void collect_params(std::vector<nn::Param*>& out) override;
+  int64_t num_classes() const override { return cfg_.classes; }
+  std::string describe() const override;
+  const BertConfig& config() const { return cfg_; }
+
+ private:
+  BertConfig cfg_;
+  Rng rng_;
+  nn::Embedding embed_;
+  nn::LayerNorm embed_ln_;
+  nn::Dropout embed_drop_;
+  std::vector<std::unique_ptr<TransformerBlock>> blocks_;
+  nn::Linear pooler_;
+  nn::Dropout pooled_drop_;
+  nn::Linear head_;
+  // saved for backward
+  int64_t batch_ = 0, seq_ = 0;
+  Tensor pooled_;  // tanh output (B, C)
+};
+
+}  // namespace lowbit::models

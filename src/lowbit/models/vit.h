@@ -1,0 +1,41 @@
+// ViT classifier: patch embedding + [CLS] token + learned positions -> pre-LN blocks -> LN
+// -> [CLS] -> linear head.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "lowbit/models/classifier.h"
+#include "lowbit/models/transformer_block.h"
+#include "lowbit/nn/patch_embed.h"
+
+namespace lowbit::models {
+
+struct VitConfig {
+  int64_t layers = 4, hidden = 64, heads = 4, ffn = 128;
+  int64_t image_size = 28, patch = 7, channels = 1, classes = 10;
+  double dropout = 0.1, attn_dropout = 0.0, ln_eps = 1e-6;
+};
+
+class VitClassifier : public Classifier {
+ public:
+  VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype = DType::f32);
+  Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
+  void backward(const Tensor& dlogits) override;
+  void collect_params(std::vector<nn::Param*>& out) override;
+  int64_t num_classes() const override { return cfg_.classes; }
+  std::string describe() const override;
+
+ private:
+  VitConfig cfg_;
+  Rng rng_;
+  nn::PatchEmbed patch_;
+  nn::Param cls_, pos_;  // (1, C), (P+1, C)
+  nn::Dropout embed_drop_;
+  std::vector<std::unique_ptr<TransformerBlock>> blocks_;
+  nn::LayerNorm final_ln_;
+  nn::Linear head_;
+  int64_t batch_ = 0, seq_ = 0;
+};
+
+}  // namespace lowbit::models
