@@ -6,5 +6,7 @@
 namespace lowbit::cli {
 
 void add_info(CLI::App& app);
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
 
 }  // namespace lowbit::cli

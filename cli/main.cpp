@@ -10,6 +10,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"lowbit: low-precision transformer training on the CPU"};
   app.require_subcommand(1);
+  lowbit::cli::add_train(app);
+  lowbit::cli::add_eval(app);
   lowbit::cli::add_info(app);
   try {
     app.parse(argc, argv);
