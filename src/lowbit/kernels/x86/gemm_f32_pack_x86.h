@@ -43,8 +43,16 @@ void pack_a_x86(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda,
     }
     if (trans) {
       const float* src = a + r0;
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[p * lda + i];
+      if (MR == 6) {  // 4 + 2 lanes per step; never touches memory outside the panel
+        for (int64_t p = 0; p < kc; ++p) {
+          _mm_storeu_ps(dst + p * 6, _mm_loadu_ps(src + p * lda));
+          _mm_storel_pi(reinterpret_cast<__m64*>(dst + p * 6 + 4),
+                        _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src + p * lda + 4)));
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[p * lda + i];
+      }
       continue;
     }
     const float* src = a + r0 * lda;
