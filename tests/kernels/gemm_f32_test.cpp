@@ -23,8 +23,9 @@ namespace {
 
 using testing::edge_sizes;
 
-// Sizes in k: around the 8-wide pack steps, and 257 crosses the 256 k-block limit.
-const std::vector<int64_t> kKs = {0, 1, 7, 9, 31, 257};
+// Sizes in k: around the 8-wide pack steps; 401 spans two k-blocks (at most 384 each) with a
+// ragged tail.
+const std::vector<int64_t> kKs = {0, 1, 7, 9, 31, 401};
 
 struct Operand {
   std::vector<float> storage;
@@ -145,7 +146,7 @@ TEST(GemmF32, PackersMatchLayout) {
 TEST(GemmF32, ThreadCountDoesNotChangeBits) {
   int saved = num_threads();
   struct Shape { int64_t m, n, k; };
-  for (Shape s : {Shape{300, 100, 300}, Shape{5, 300, 600}, Shape{257, 257, 257}}) {
+  for (Shape s : {Shape{300, 100, 800}, Shape{5, 300, 600}, Shape{257, 257, 257}}) {
     for (int t = 0; t < 4; ++t) {
       bool ta = t & 1, tb = t & 2;
       Rng rng(static_cast<uint64_t>(s.m * 7 + t));
