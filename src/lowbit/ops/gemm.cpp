@@ -15,12 +15,12 @@ namespace lowbit::ops {
 namespace {
 // Cache blocking for Zen 2 (32 KiB L1d, 512 KiB L2 per core, 16 MiB L3): a kc x nr B panel
 // (24 KiB at nr 16) stays in L1 while the mc x kc packed A block (216 KiB) streams from L2; the
-// packed kc x nc B block (up to 4.5 MiB) lives in L3. kc = 384 beat 256 and 512 on the
-// transformer shapes (K = 384 is then one block). kc depends on k alone, so every C element
+// packed kc x nc B block (2.25 MiB) lives in L3. kc = 384 beat 256 and 512 on the
+// transformer shapes (K = 384 is then one block); nc = 1536 edged out 3072 and 768. kc depends on k alone, so every C element
 // sums the same k-blocks in the same order whatever the thread count.
 constexpr int64_t kKcMax = 384;
 constexpr int64_t kMcMax = 144;
-constexpr int64_t kNcMax = 3072;
+constexpr int64_t kNcMax = 1536;
 // Below this many multiply-adds a fork/join costs more than it saves.
 constexpr int64_t kParallelMinMacs = int64_t(1) << 18;
 
