@@ -2,6 +2,8 @@
 // A new family adds one line here.
 #include "lowbit/kernels/registry.h"
 
+#include "lowbit/kernels/gemm_f32.h"
+
 namespace lowbit {
 
 namespace {
@@ -16,6 +18,7 @@ KernelChoice describe(const Family& family) {
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
   // rows.push_back(describe(gemm_f32_kernels()));  -- one line per family
+  rows.push_back(describe(gemm_f32_kernels()));
   return rows;
 }
 
