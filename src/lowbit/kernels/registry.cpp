@@ -17,7 +17,6 @@ KernelChoice describe(const Family& family) {
 
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
-  // rows.push_back(describe(gemm_f32_kernels()));  -- one line per family
   rows.push_back(describe(gemm_f32_kernels()));
   return rows;
 }
