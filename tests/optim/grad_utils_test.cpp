@@ -68,7 +68,8 @@ TEST(GradUtils, NonFiniteIsFoundNamedAndLeftUnclipped) {
   ASSERT_TRUE(bad.found());
   EXPECT_EQ(bad.param, "layer1.bias");
   EXPECT_EQ(bad.index, 42);
-  EXPECT_EQ(nonfinite_message(123, bad), "step 123: gradient of layer1.bias has -Inf at element 42");
+  EXPECT_EQ(nonfinite_message(123, bad),
+            "step 123: gradient of layer1.bias has -Inf at element 42");
   s.params[1].grad.data<float>()[42] = 1.0f;
   EXPECT_EQ(nonfinite_message(7, find_nonfinite(s.ptrs())),
             "step 7: gradient of layer2.weight has NaN at element 3");

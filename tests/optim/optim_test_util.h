@@ -22,13 +22,15 @@ struct ParamSet {
   // Deep copy (values and grads), for a second optimizer on the same starting point.
   ParamSet clone() const {
     ParamSet c;
-    for (const auto& p : params) c.params.push_back({p.name, p.value.clone(), p.grad.clone(), p.decay});
+    for (const auto& p : params)
+      c.params.push_back({p.name, p.value.clone(), p.grad.clone(), p.decay});
     return c;
   }
 };
 
-// Sizes straddle the 2048-element state block: 1, 7, 2047, 2048, 2049, 5003 by default.
-inline ParamSet make_param_set(DType dtype, std::vector<int64_t> sizes = {1, 7, 2047, 2048, 2049, 5003},
+// Sizes straddle the 2048-element state block (0, 1, 7, 2047, 2048, 2049, 5003 by default).
+inline ParamSet make_param_set(DType dtype,
+                               std::vector<int64_t> sizes = {1, 7, 2047, 0, 2048, 2049, 5003},
                                uint64_t seed = 7) {
   ParamSet s;
   Rng rng(seed);

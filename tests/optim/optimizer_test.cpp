@@ -21,7 +21,9 @@ using testing::make_param_set;
 using testing::ParamSet;
 
 constexpr int kSteps = 5;
-double lr_for(int64_t t) { return 1e-2 * (1.0 + 0.25 * static_cast<double>(t)); }
+double lr_for(int64_t t) {
+  return 1e-2 * (1.0 + 0.25 * static_cast<double>(t));
+}
 
 // Textbook Adam/AdamW in double, written from the papers / PyTorch docs, not from our code.
 struct RefAdam {
@@ -114,16 +116,25 @@ void check_adam(DType dtype, bool decoupled) {
   }
   EXPECT_EQ(opt->steps_taken(), kSteps);
   double u = dtype == DType::f32 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -53);
-  double tol = kSteps * u * (4 * max_abs(ref.p) + lr_for(kSteps) * ref.max_update * (3 * kSteps + 10));
+  double tol =
+      kSteps * u * (4 * max_abs(ref.p) + lr_for(kSteps) * ref.max_update * (3 * kSteps + 10));
   expect_params_near(decoupled ? "adamw" : "adam", s, ref.p, tol);
   // The decay matters at this tolerance: AdamW's decay moves p by ~lr * wd * |p| per step.
   EXPECT_GT(lr_for(1) * c.weight_decay * 0.01, tol);
 }
 
-TEST(Optimizer, AdamWMatchesReferenceF32) { check_adam(DType::f32, true); }
-TEST(Optimizer, AdamWMatchesReferenceF64) { check_adam(DType::f64, true); }
-TEST(Optimizer, AdamL2MatchesReferenceF32) { check_adam(DType::f32, false); }
-TEST(Optimizer, AdamL2MatchesReferenceF64) { check_adam(DType::f64, false); }
+TEST(Optimizer, AdamWMatchesReferenceF32) {
+  check_adam(DType::f32, true);
+}
+TEST(Optimizer, AdamWMatchesReferenceF64) {
+  check_adam(DType::f64, true);
+}
+TEST(Optimizer, AdamL2MatchesReferenceF32) {
+  check_adam(DType::f32, false);
+}
+TEST(Optimizer, AdamL2MatchesReferenceF64) {
+  check_adam(DType::f64, false);
+}
 
 // Tolerance: per step ~2u relative to |p| and (t + 2)u relative to lr * |buf| (buf's relative
 // error grows by ~u per step); tol = S * u * (4 max|p| + lr_max * max|buf| * (S + 4)).
@@ -145,14 +156,20 @@ void check_sgd(DType dtype) {
   expect_params_near("sgd", s, ref.p, tol);
 }
 
-TEST(Optimizer, SgdMomentumMatchesReferenceF32) { check_sgd(DType::f32); }
-TEST(Optimizer, SgdMomentumMatchesReferenceF64) { check_sgd(DType::f64); }
+TEST(Optimizer, SgdMomentumMatchesReferenceF32) {
+  check_sgd(DType::f32);
+}
+TEST(Optimizer, SgdMomentumMatchesReferenceF64) {
+  check_sgd(DType::f64);
+}
 
 // Bitwise comparison of every parameter and every state tensor.
 void expect_same_bits(const char* what, ParamSet& a, const Optimizer& oa, ParamSet& b,
                       const Optimizer& ob) {
   for (size_t i = 0; i < a.params.size(); ++i)
-    ASSERT_EQ(std::memcmp(a.params[i].value.raw(), b.params[i].value.raw(), a.params[i].value.nbytes()), 0)
+    ASSERT_EQ(
+        std::memcmp(a.params[i].value.raw(), b.params[i].value.raw(), a.params[i].value.nbytes()),
+        0)
         << what << ": " << a.params[i].name;
   auto sa = oa.state_tensors(), sb = ob.state_tensors();
   ASSERT_EQ(sa.size(), sb.size()) << what;
@@ -274,7 +291,8 @@ TEST(Optimizer, LoadStateErrorsNameTheTensor) {
   for (auto& [name, t] : bad_shape)
     if (name == "adamw.v.layer0.weight") t = Tensor::zeros({3, 2});
   std::string e = error_of([&] { opt->load_state(bad_shape); });
-  EXPECT_NE(e.find("adamw.v.layer0.weight is f32 (3, 2), expected f32 (6,)"), std::string::npos) << e;
+  EXPECT_NE(e.find("adamw.v.layer0.weight is f32 (3, 2), expected f32 (6,)"), std::string::npos)
+      << e;
 
   auto missing = good;
   missing.erase(missing.begin() + 2);
@@ -314,8 +332,9 @@ TEST(Optimizer, ConstructionErrors) {
             std::string::npos);
   ParamSet g = make_param_set(DType::f32, {4});
   g.params[0].grad = Tensor::zeros({5});
-  EXPECT_NE(error_of([&] { make_optimizer("sgd", g.ptrs(), {}); })
-                .find("gradient of layer0.weight is f32 (5,), expected f32 (4,)"),
+  EXPECT_NE(error_of([&] {
+              make_optimizer("sgd", g.ptrs(), {});
+            }).find("gradient of layer0.weight is f32 (5,), expected f32 (4,)"),
             std::string::npos);
   ParamSet mixed = make_param_set(DType::f32, {4});
   mixed.params.push_back(nn::make_param("x", {2}, DType::f64, true));
@@ -335,8 +354,10 @@ TEST(Optimizer, NoDecayParamUnchangedByDecayWithZeroGrad) {
   auto opt = make_optimizer("adamw", s.ptrs(), c);
   opt->step(0.1);
   for (size_t j = 0; j < 10; ++j) {
-    EXPECT_EQ(s.params[0].value.data<float>()[j], static_cast<float>(before[0][j]) * static_cast<float>(1 - 0.1 * 0.5));
-    EXPECT_EQ(s.params[1].value.data<float>()[j], static_cast<float>(before[1][j]));  // decay == false
+    EXPECT_EQ(s.params[0].value.data<float>()[j],
+              static_cast<float>(before[0][j]) * static_cast<float>(1 - 0.1 * 0.5));
+    EXPECT_EQ(s.params[1].value.data<float>()[j],
+              static_cast<float>(before[1][j]));  // decay == false
   }
 }
 

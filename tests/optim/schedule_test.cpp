@@ -41,7 +41,7 @@ TEST(Schedule, Cosine) {
   LrSchedule s = make("cosine", 10, 110);
   EXPECT_EQ(s.lr_at(5), 1.0);
   EXPECT_EQ(s.lr_at(10), 2.0);
-  EXPECT_NEAR(s.lr_at(60), 1.0, 1e-15);                 // half way: cos(pi/2) = 0
+  EXPECT_NEAR(s.lr_at(60), 1.0, 1e-15);                   // half way: cos(pi/2) = 0
   EXPECT_NEAR(s.lr_at(35), 1.0 + std::sqrt(0.5), 1e-15);  // quarter: cos(pi/4)
   EXPECT_EQ(s.lr_at(110), 0.0);
   EXPECT_EQ(s.lr_at(200), 0.0);

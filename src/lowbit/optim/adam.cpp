@@ -14,8 +14,8 @@ void check_adam_config(const char* op, const OptimizerConfig& c) {
   LB_CHECK(c.beta1 >= 0 && c.beta1 < 1, op, " beta1 = ", c.beta1, ", expected 0 <= beta1 < 1");
   LB_CHECK(c.beta2 >= 0 && c.beta2 < 1, op, " beta2 = ", c.beta2, ", expected 0 <= beta2 < 1");
   LB_CHECK(c.eps >= 0 && std::isfinite(c.eps), op, " eps = ", c.eps, ", expected >= 0");
-  LB_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), op, " weight_decay = ",
-           c.weight_decay, ", expected >= 0");
+  LB_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), op,
+           " weight_decay = ", c.weight_decay, ", expected >= 0");
 }
 
 template <class T>

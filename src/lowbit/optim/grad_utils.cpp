@@ -22,7 +22,8 @@ std::vector<Chunk> grad_chunks(const std::vector<nn::Param*>& params) {
     LB_CHECK(p->grad.dtype() == DType::f32 || p->grad.dtype() == DType::f64, "[grad] gradient of ",
              p->name, " is ", dtype_name(p->grad.dtype()), "; expected f32 or f64");
     int64_t n = p->grad.numel();
-    for (int64_t b = 0; b < n; b += kNormChunk) chunks.push_back({p, b, std::min(n, b + kNormChunk)});
+    for (int64_t b = 0; b < n; b += kNormChunk)
+      chunks.push_back({p, b, std::min(n, b + kNormChunk)});
   }
   return chunks;
 }
@@ -34,7 +35,8 @@ double sum_squares(const T* g, int64_t n) {
   double s[4] = {0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 4 <= n; i += 4)
-    for (int j = 0; j < 4; ++j) s[j] += static_cast<double>(g[i + j]) * static_cast<double>(g[i + j]);
+    for (int j = 0; j < 4; ++j)
+      s[j] += static_cast<double>(g[i + j]) * static_cast<double>(g[i + j]);
   for (; i < n; ++i) s[i % 4] += static_cast<double>(g[i]) * static_cast<double>(g[i]);
   return (s[0] + s[1]) + (s[2] + s[3]);
 }

@@ -12,7 +12,9 @@ namespace lowbit::optim {
 
 namespace {
 
-std::string describe(const Tensor& t) { return cat(dtype_name(t.dtype()), " ", t.shape_string()); }
+std::string describe(const Tensor& t) {
+  return cat(dtype_name(t.dtype()), " ", t.shape_string());
+}
 
 }  // namespace
 
@@ -52,10 +54,10 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
   for (nn::Param* p : params_) {
     for (const auto& [name, sign] : states) {
       std::unique_ptr<StateStore> s = factory(*p, sign);
-      LB_CHECK(s && s->numel() == p->value.numel(), op, " state ", name, " of ", p->name,
-               " has ", s ? s->numel() : 0, " elements, expected ", p->value.numel());
-      LB_CHECK(s->direct() != nullptr || dtype_ == DType::f32, op, " state ", name, " of ",
-               p->name, ": encoded state needs f32 parameters, not ", dtype_name(dtype_));
+      LB_CHECK(s && s->numel() == p->value.numel(), op, " state ", name, " of ", p->name, " has ",
+               s ? s->numel() : 0, " elements, expected ", p->value.numel());
+      LB_CHECK(s->direct() != nullptr || dtype_ == DType::f32, op, " state ", name, " of ", p->name,
+               ": encoded state needs f32 parameters, not ", dtype_name(dtype_));
       stores_.push_back(std::move(s));
     }
   }
@@ -78,7 +80,8 @@ std::vector<std::pair<std::string, Tensor>> Optimizer::state_tensors() const {
   for (size_t s = 0; s < ns; ++s)
     for (size_t i = 0; i < params_.size(); ++i)
       for (auto& [suffix, t] : stores_[i * ns + s]->tensors())
-        out.emplace_back(cat(kind_, ".", state_names_[s], ".", params_[i]->name, suffix), t.clone());
+        out.emplace_back(cat(kind_, ".", state_names_[s], ".", params_[i]->name, suffix),
+                         t.clone());
   return out;
 }
 
@@ -110,7 +113,8 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
       for (auto& [suffix, t] : stores_[i * ns + s]->tensors())
         expect(cat(kind_, ".", state_names_[s], ".", params_[i]->name, suffix), t);
   LB_CHECK(given.empty(), op, " unexpected tensor ", given.empty() ? "" : given.begin()->first,
-           " (no parameter of this optimizer has that name; was the checkpoint made for another model?)");
+           " (no parameter of this optimizer has that name; was the checkpoint made for another "
+           "model?)");
   for (auto& [live, src] : copies) live.copy_from(*src);
   int64_t loaded = step.data<int64_t>()[0];
   LB_CHECK(loaded >= 0, op, " ", kind_, ".step is ", loaded, ", expected >= 0");
@@ -122,7 +126,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
                                           StateStoreFactory factory) {
   if (kind == "adamw" || kind == "adam")
     return std::make_unique<Adam>(std::move(params), config, kind == "adamw", std::move(factory));
-  if (kind == "sgd") return std::make_unique<SgdMomentum>(std::move(params), config, std::move(factory));
+  if (kind == "sgd")
+    return std::make_unique<SgdMomentum>(std::move(params), config, std::move(factory));
   LB_FAIL("[optimizer] unknown kind '", kind, "' (allowed: adamw, adam, sgd)");
 }
 

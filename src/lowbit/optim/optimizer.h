@@ -22,10 +22,10 @@
 namespace lowbit::optim {
 
 struct OptimizerConfig {
-  double beta1 = 0.9;    // adam, adamw
-  double beta2 = 0.999;  // adam, adamw
-  double eps = 1e-8;     // adam, adamw: added outside the square root
-  double momentum = 0.9; // sgd
+  double beta1 = 0.9;     // adam, adamw
+  double beta2 = 0.999;   // adam, adamw
+  double eps = 1e-8;      // adam, adamw: added outside the square root
+  double momentum = 0.9;  // sgd
   // adamw: p *= 1 - lr * wd before the Adam step; adam, sgd: g += wd * p.
   // Applies only to parameters with Param::decay == true.
   double weight_decay = 0.0;
@@ -118,7 +118,8 @@ void Optimizer::for_each_block(Fn&& fn) {
       fn(b.param, n, prm.value.template data<T>() + begin, prm.grad.template data<T>() + begin, st);
       if constexpr (std::is_same_v<T, float>) {
         for (int s = 0; s < nstates; ++s)
-          if (decoded[s]) stores_[static_cast<size_t>(b.param) * nstates + s]->encode_block(b.block, scratch[s]);
+          if (decoded[s])
+            stores_[static_cast<size_t>(b.param) * nstates + s]->encode_block(b.block, scratch[s]);
       }
     }
   });

@@ -23,10 +23,10 @@ struct ScheduleConfig {
 
 // The shapes of Hugging Face's get_{constant,linear,cosine}_schedule_with_warmup, with step =
 // the number of updates already taken (the trainer calls opt.step(lr_at(opt.steps_taken()))):
-//   step < warmup:  peak * step / warmup          (so the very first update has lr 0 when warmup > 0)
-//   constant:       peak
-//   linear:         peak * (total - step) / (total - warmup), clamped at 0
-//   cosine:         peak * 0.5 * (1 + cos(pi * progress)), progress = (step - warmup) / (total - warmup) clamped to [0, 1]
+//   step < warmup:  peak * step / warmup          (so the very first update has lr 0 when warmup >
+//   0) constant:       peak linear:         peak * (total - step) / (total - warmup), clamped at 0
+//   cosine:         peak * 0.5 * (1 + cos(pi * progress)), progress = (step - warmup) / (total -
+//   warmup) clamped to [0, 1]
 class LrSchedule {
  public:
   explicit LrSchedule(const ScheduleConfig& config);  // validates; errors name the field

@@ -23,8 +23,7 @@ void PlainStateStore::encode_block(int64_t block, const float* in) {
   int64_t begin = block * kStateBlock;
   int64_t n = std::min(kStateBlock, values_.numel() - begin);
   LB_ASSERT(begin >= 0 && n > 0);
-  std::memcpy(values_.data<float>() + begin, in,
-              static_cast<size_t>(n) * sizeof(float));
+  std::memcpy(values_.data<float>() + begin, in, static_cast<size_t>(n) * sizeof(float));
 }
 
 const std::vector<std::string>& state_codec_names() {

@@ -18,7 +18,7 @@ struct AdamCoeffs {
   T one_minus_beta1;  // lerp weight: m += (1 - beta1) * (g - m)
   T beta2;
   T one_minus_beta2;
-  T bias2_sqrt;     // sqrt(1 - beta2^t)
+  T bias2_sqrt;  // sqrt(1 - beta2^t)
   T eps;
   T neg_step_size;  // -lr / (1 - beta1^t)
   T decay_factor;   // AdamW: 1 - lr * wd; else 1
