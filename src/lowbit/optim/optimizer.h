@@ -1,0 +1,128 @@
+// Optimizer interface: per-parameter state in StateStores (codec by name), a step that walks
+// every parameter in kStateBlock blocks in parallel, and state tensors for checkpoints.
+// Kinds: "adamw" (decoupled decay, torch.optim.AdamW), "adam" (L2 decay added to the gradient,
+// torch.optim.Adam), "sgd" (momentum, torch.optim.SGD with dampening 0, no Nesterov).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lowbit/core/parallel.h"
+#include "lowbit/nn/module.h"
+#include "lowbit/optim/state_store.h"
+
+namespace lowbit::optim {
+
+struct OptimizerConfig {
+  double beta1 = 0.9;     // adam, adamw
+  double beta2 = 0.999;   // adam, adamw
+  double eps = 1e-8;      // adam, adamw: added outside the square root
+  double momentum = 0.9;  // sgd
+  // adamw: p *= 1 - lr * wd before the Adam step; adam, sgd: g += wd * p.
+  // Applies only to parameters with Param::decay == true.
+  double weight_decay = 0.0;
+  std::string state_codec = "f32";  // see state_codec_names()
+};
+
+// Chooses the store of each state; the default is make_state_store(config.state_codec, ...).
+// This is where a policy such as "parameters under 4096 elements keep 32-bit state" lives.
+using StateStoreFactory =
+    std::function<std::unique_ptr<StateStore>(const nn::Param& param, StateSign sign)>;
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update with learning rate lr, using each Param::grad as it is (clip before).
+  // lr is a double so that the step's scalars are computed like PyTorch's Python floats.
+  virtual void step(double lr) = 0;
+  // Copies of the state: "<kind>.step" (i64, shape (1)) and "<kind>.<state>.<param name><suffix>"
+  // for each parameter, e.g. "adamw.m.encoder.0.attn.query.weight".
+  virtual std::vector<std::pair<std::string, Tensor>> state_tensors() const;
+  // Restores state saved by state_tensors(). Tensors without this kind's prefix are ignored
+  // (a whole checkpoint may be passed); a missing, misshapen or unexpected one is an error.
+  virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+  int64_t steps_taken() const { return steps_; }
+  size_t state_bytes() const;
+  const std::string& kind() const { return kind_; }
+
+ protected:
+  // state_names: e.g. {"m", "v"} with their signs; one store per (parameter, state).
+  Optimizer(std::string kind, std::vector<nn::Param*> params, const OptimizerConfig& config,
+            std::vector<std::pair<std::string, StateSign>> states, StateStoreFactory factory);
+
+  static constexpr int kMaxStates = 2;
+
+  // Calls fn(param index, n, p, g, states) for every block of every parameter, in parallel
+  // over blocks; states[s] points at state s of the block: in place for plain stores, decoded
+  // f32 scratch (encoded back afterwards) for others. T is the parameters' dtype.
+  template <class T, class Fn>
+  void for_each_block(Fn&& fn);
+
+  std::string kind_;
+  std::vector<nn::Param*> params_;
+  OptimizerConfig config_;
+  DType dtype_ = DType::f32;
+  int64_t steps_ = 0;
+
+ private:
+  struct Block {
+    int32_t param;
+    int64_t block;
+  };
+  std::vector<std::string> state_names_;
+  std::vector<std::unique_ptr<StateStore>> stores_;  // [param][state]
+  std::vector<Block> blocks_;
+};
+
+// kind: "adamw" | "adam" | "sgd". An empty factory uses config.state_codec for every state.
+std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,
+                                          const OptimizerConfig& config,
+                                          StateStoreFactory factory = {});
+
+template <class T, class Fn>
+void Optimizer::for_each_block(Fn&& fn) {
+  const int nstates = static_cast<int>(state_names_.size());
+  // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
+  parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
+    alignas(64) float scratch[kMaxStates][kStateBlock];
+    for (int64_t t = lo; t < hi; ++t) {
+      const Block& b = blocks_[t];
+      nn::Param& prm = *params_[b.param];
+      int64_t begin = b.block * kStateBlock;
+      int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
+      std::array<T*, kMaxStates> st{};
+      std::array<bool, kMaxStates> decoded{};
+      for (int s = 0; s < nstates; ++s) {
+        StateStore& ss = *stores_[static_cast<size_t>(b.param) * nstates + s];
+        if (void* d = ss.direct()) {
+          st[s] = static_cast<T*>(d) + begin;
+        } else {
+          if constexpr (std::is_same_v<T, float>) {
+            ss.decode_block(b.block, scratch[s]);
+            st[s] = scratch[s];
+            decoded[s] = true;
+          } else {
+            LB_ASSERT(false && "encoded optimizer state needs f32 parameters");
+          }
+        }
+      }
+      fn(b.param, n, prm.value.template data<T>() + begin, prm.grad.template data<T>() + begin, st);
+      if constexpr (std::is_same_v<T, float>) {
+        for (int s = 0; s < nstates; ++s)
+          if (decoded[s])
+            stores_[static_cast<size_t>(b.param) * nstates + s]->encode_block(b.block, scratch[s]);
+      }
+    }
+  });
+}
+
+}  // namespace lowbit::optim
