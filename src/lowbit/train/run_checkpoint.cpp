@@ -35,7 +35,7 @@ int64_t meta_int(const SafetensorsFile& f, const std::string& path, const std::s
 }  // namespace
 
 void checkpoint_save(const std::string& dir, const Recipe& recipe,
-                     const std::vector<nn::Param*>& params, const Optimizer& optimizer,
+                     const std::vector<nn::Param*>& params, const optim::Optimizer& optimizer,
                      const TrainerPosition& pos) {
   fs::create_directories(dir);
   std::vector<std::pair<std::string, Tensor>> weights;
@@ -84,7 +84,7 @@ void checkpoint_load_weights(const std::string& dir, const std::vector<nn::Param
            " tensors, the model has ", params.size(), " parameters");
 }
 
-TrainerPosition checkpoint_load_trainer(const std::string& dir, Optimizer& optimizer) {
+TrainerPosition checkpoint_load_trainer(const std::string& dir, optim::Optimizer& optimizer) {
   std::string path = optim_path(dir);
   LB_CHECK(fs::exists(path), "checkpoint ", dir, " has no optimizer.safetensors: it cannot be resumed");
   SafetensorsFile f = safetensors_read(path);

@@ -11,7 +11,9 @@
 
 namespace lowbit {
 
+namespace optim {
 class Optimizer;
+}
 
 struct TrainerPosition {
   int64_t step = 0;   // optimizer steps taken
@@ -20,7 +22,7 @@ struct TrainerPosition {
 };
 
 void checkpoint_save(const std::string& dir, const Recipe& recipe,
-                     const std::vector<nn::Param*>& params, const Optimizer& optimizer,
+                     const std::vector<nn::Param*>& params, const optim::Optimizer& optimizer,
                      const TrainerPosition& pos);
 
 // The recipe stored with a checkpoint (model.safetensors metadata).
@@ -28,6 +30,6 @@ Recipe checkpoint_recipe(const std::string& dir);
 // Copies the stored weights into params; every name and shape must match.
 void checkpoint_load_weights(const std::string& dir, const std::vector<nn::Param*>& params);
 // Restores optimizer state and returns the trainer position.
-TrainerPosition checkpoint_load_trainer(const std::string& dir, Optimizer& optimizer);
+TrainerPosition checkpoint_load_trainer(const std::string& dir, optim::Optimizer& optimizer);
 
 }  // namespace lowbit

@@ -29,9 +29,8 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-OptimizerConfig optimizer_config(const Recipe& r) {
-  OptimizerConfig c;
-  c.kind = r.get_string("optim.kind");
+optim::OptimizerConfig optimizer_config(const Recipe& r) {
+  optim::OptimizerConfig c;
   c.weight_decay = r.get_float("optim.weight_decay");
   c.beta1 = r.get_float("optim.beta1");
   c.beta2 = r.get_float("optim.beta2");
@@ -63,7 +62,8 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   std::unique_ptr<TaskData> data = make_task_data(recipe);
   std::unique_ptr<models::Classifier> model = make_model(recipe, *data);
   std::vector<nn::Param*> params = model->params();
-  std::unique_ptr<Optimizer> optimizer = make_optimizer(params, optimizer_config(recipe));
+  std::unique_ptr<optim::Optimizer> optimizer =
+      optim::make_optimizer(recipe.get_string("optim.kind"), params, optimizer_config(recipe));
 
   int64_t batch_size = recipe.get_int("train.batch_size");
   int64_t n_train = data->size(true);
@@ -72,8 +72,12 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   int64_t total_steps = recipe.get_int("train.max_steps") > 0
                             ? recipe.get_int("train.max_steps")
                             : recipe.get_int("train.epochs") * steps_per_epoch;
-  LrSchedule schedule(recipe.get_string("optim.schedule"), recipe.get_float("optim.lr"),
-                      recipe.get_int("optim.warmup_steps"), total_steps);
+  optim::ScheduleConfig sched;
+  sched.kind = optim::schedule_kind_from_name(recipe.get_string("optim.schedule"));
+  sched.peak_lr = recipe.get_float("optim.lr");
+  sched.warmup_steps = recipe.get_int("optim.warmup_steps");
+  sched.total_steps = total_steps;
+  optim::LrSchedule schedule(sched);
   double clip = recipe.get_float("optim.clip_norm");
   bool skip_nonfinite = recipe.get_string("train.on_nonfinite") == "skip";
   int64_t log_every = recipe.get_int("train.log_every");
@@ -125,16 +129,17 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     std::string bad = ok ? "" : "the loss";
     if (ok) {
       model->backward(ce.backward());
-      bad = find_nonfinite(params);
-      ok = bad.empty();
+      optim::NonFinite nf = optim::find_nonfinite(params);
+      ok = !nf.found();
+      if (!ok) bad = optim::nonfinite_message(pos.step, nf);
     }
     if (!ok) {
-      std::string msg = cat("step ", pos.step, ": non-finite value in ", bad);
+      std::string msg = bad == "the loss" ? cat("step ", pos.step, ": the loss is ", loss) : bad;
       LB_CHECK(skip_nonfinite, msg, "; stopping (set train.on_nonfinite=skip to skip such steps)");
       progress.note(msg + "; step skipped (train.on_nonfinite=skip)");
     } else {
-      if (clip > 0) clip_grad_norm(params, clip);
-      optimizer->step(static_cast<float>(schedule.lr_at(pos.step)));
+      if (clip > 0) optim::clip_grad_norm(params, clip);
+      optimizer->step(schedule.lr_at(pos.step));
     }
     double dt = seconds_since(t0);
     train_s += dt;
