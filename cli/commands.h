@@ -8,5 +8,6 @@ namespace lowbit::cli {
 void add_info(CLI::App& app);
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_bench_step(CLI::App& app);
 
 }  // namespace lowbit::cli

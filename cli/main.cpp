@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   lowbit::cli::add_train(app);
   lowbit::cli::add_eval(app);
+  lowbit::cli::add_bench_step(app);
   lowbit::cli::add_info(app);
   try {
     app.parse(argc, argv);
