@@ -2,6 +2,8 @@
 // A new family adds one line here.
 #include "lowbit/kernels/registry.h"
 
+#include "lowbit/kernels/ref/quant_kernels.h"
+
 namespace lowbit {
 
 namespace {
@@ -16,6 +18,10 @@ KernelChoice describe(const Family& family) {
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
   // rows.push_back(describe(gemm_f32_kernels()));  -- one line per family
+  rows.push_back(describe(fp8_encode_kernels()));
+  rows.push_back(describe(fp8_decode_kernels()));
+  rows.push_back(describe(intn_quant_kernels()));
+  rows.push_back(describe(blockwise_kernels()));
   return rows;
 }
 
