@@ -3,6 +3,7 @@
 #include "lowbit/kernels/registry.h"
 
 #include "lowbit/kernels/gemm_f32.h"
+#include "lowbit/kernels/ref/quant_kernels.h"
 
 namespace lowbit {
 
@@ -18,6 +19,10 @@ KernelChoice describe(const Family& family) {
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
   rows.push_back(describe(gemm_f32_kernels()));
+  rows.push_back(describe(fp8_encode_kernels()));
+  rows.push_back(describe(fp8_decode_kernels()));
+  rows.push_back(describe(intn_quant_kernels()));
+  rows.push_back(describe(blockwise_kernels()));
   return rows;
 }
 

@@ -1,0 +1,79 @@
+// Kernel families of the hot codecs (FP8 encode/decode, n-bit integer RNE quantize, block-wise
+// dynamic 8-bit encode/decode): raw-pointer, single-threaded, a `_ref` and an AVX2 variant each.
+#pragma once
+
+#include <cstdint>
+
+#include "lowbit/formats/fp8.h"
+#include "lowbit/kernels/registry.h"
+
+namespace lowbit {
+
+// Encode: out[i] = fp8(x[i] * scale) (RNE, overflow per `saturate`, see fp8.h).
+// Decode: out[i] = value(code[i]) * scale.
+struct Fp8CodecParams {
+  Fp8Kind kind = Fp8Kind::e4m3;
+  bool saturate = true;
+  float scale = 1.0f;
+};
+using Fp8EncodeFn = void (*)(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
+using Fp8DecodeFn = void (*)(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
+struct Fp8EncodeKernel {
+  const char* name;
+  Isa isa;
+  Fp8EncodeFn fn;
+};
+struct Fp8DecodeKernel {
+  const char* name;
+  Isa isa;
+  Fp8DecodeFn fn;
+};
+
+// q[i] = clamp(round_nearest_even(x[i] / scale), -qmax, qmax); scale > 0 (x / scale is one
+// correctly rounded IEEE division, so every variant agrees bit for bit). NaN input -> 0.
+using IntnQuantS8Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
+using IntnQuantS16Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
+struct IntnQuantKernel {
+  const char* name;
+  Isa isa;
+  IntnQuantS8Fn to_s8;
+  IntnQuantS16Fn to_s16;
+};
+
+// One block: absmax = max |x|; encode codes[i] = #{t : thresholds[t] <= x[i] / absmax} (all
+// codes of 0.0 when absmax == 0); decode x[i] = map[codes[i]] * absmax.
+struct BlockwiseKernel {
+  const char* name;
+  Isa isa;
+  float (*absmax)(const float* x, int64_t n);
+  void (*encode)(const float* x, int64_t n, float absmax, const float* thresholds,
+                 uint8_t* codes);
+  void (*decode)(const uint8_t* codes, int64_t n, float absmax, const float* map, float* x);
+};
+
+void fp8_encode_ref(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
+void fp8_decode_ref(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
+void intn_quant_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
+void intn_quant_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
+float blockwise_absmax_ref(const float* x, int64_t n);
+void blockwise_encode_ref(const float* x, int64_t n, float absmax, const float* thresholds,
+                          uint8_t* codes);
+void blockwise_decode_ref(const uint8_t* codes, int64_t n, float absmax, const float* map,
+                          float* x);
+
+void fp8_encode_avx2(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
+void fp8_decode_avx2(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
+void intn_quant_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
+void intn_quant_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
+float blockwise_absmax_avx2(const float* x, int64_t n);
+void blockwise_encode_avx2(const float* x, int64_t n, float absmax, const float* thresholds,
+                           uint8_t* codes);
+void blockwise_decode_avx2(const uint8_t* codes, int64_t n, float absmax, const float* map,
+                           float* x);
+
+const KernelFamily<Fp8EncodeKernel>& fp8_encode_kernels();
+const KernelFamily<Fp8DecodeKernel>& fp8_decode_kernels();
+const KernelFamily<IntnQuantKernel>& intn_quant_kernels();
+const KernelFamily<BlockwiseKernel>& blockwise_kernels();
+
+}  // namespace lowbit

@@ -1,0 +1,23 @@
+// Tensor-level quantizer: any QFormat (n-bit integers with float or power-of-two scales, FP8,
+// dynamic 8-bit) at tensor/row/col/block granularity, nearest-even or stochastic rounding.
+#pragma once
+
+#include <cstdint>
+
+#include "lowbit/core/qtensor.h"
+
+namespace lowbit {
+
+// x: f32, any shape (viewed as rows = numel / last dim, cols = last dim). Scales follow the
+// format's ScaleKind per group (see docs/FORMATS.md); codes saturate to the format's range.
+// Stochastic rounding draws element i's word from Rng(seed, stream).u32_at(i) (i = flat index),
+// so the result does not depend on the thread count. Throws on non-finite input (amax not finite).
+QTensor quantize(const Tensor& x, const QFormat& format, uint64_t seed = 0, uint64_t stream = 0);
+
+// f32 tensor of q.shape: value(code) * scale.
+Tensor dequantize(const QTensor& q);
+
+// Integer code values as i32 with q.shape (packed int4 unpacked), for tests and integer GEMMs.
+Tensor qtensor_int_codes(const QTensor& q);
+
+}  // namespace lowbit

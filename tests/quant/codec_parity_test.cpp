@@ -1,0 +1,135 @@
+// Every runnable variant of the codec kernel families against its `_ref`, bit for bit, on odd
+// lengths and misaligned pointers, with specials (inf, NaN, huge, tiny, -0) in the FP8 input.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "lowbit/core/rng.h"
+#include "lowbit/formats/blockwise.h"
+#include "lowbit/formats/intn.h"
+#include "lowbit/kernels/ref/quant_kernels.h"
+
+namespace lowbit {
+namespace {
+
+const int64_t kSizes[] = {0, 1, 7, 8, 9, 31, 33, 257, 1000};
+
+// n values (plus one leading pad so the data pointer is misaligned) at several magnitudes.
+std::vector<float> data(int64_t n, uint64_t seed, float spread, bool specials) {
+  Rng rng(seed);
+  std::vector<float> v(n + 1);
+  for (auto& x : v) x = rng.normal() * std::pow(2.0f, spread * (rng.uniform() - 0.5f));
+  if (specials) {
+    const float sp[] = {INFINITY, -INFINITY, NAN, -0.0f, 0.0f, 1e30f, -1e-30f, 464.0f, 61440.0f, 1e-45f};
+    for (int64_t i = 1; i <= n; i += 5) v[i] = sp[(i / 5) % 10];
+  }
+  return v;
+}
+
+uint32_t bits_of(float f) { return std::bit_cast<uint32_t>(f); }
+
+TEST(CodecParity, Fp8EncodeDecode) {
+  for (Fp8Kind kind : {Fp8Kind::e4m3, Fp8Kind::e5m2})
+    for (bool sat : {false, true})
+      for (float scale : {1.0f, 3.0f})
+      for (int64_t n : kSizes) {
+        std::vector<float> x = data(n, n + 1, 40.0f, true);
+        // Exact midpoints between adjacent codes (ties: half go up to the even code).
+        for (int64_t i = 3; i <= n; i += 7) {
+          int c = static_cast<int>(i % fp8_spec(kind).max_code);
+          x[i] = static_cast<float>((double(fp8_decode(c, kind)) + fp8_decode(c + 1, kind)) / 2);
+        }
+        Fp8CodecParams p{kind, sat, scale};
+        std::vector<uint8_t> want(n + 1), got(n + 1);
+        fp8_encode_ref(x.data() + 1, n, p, want.data() + 1);
+        std::vector<uint8_t> codes(n + 1);
+        for (int64_t i = 0; i <= n; ++i) codes[i] = static_cast<uint8_t>((i * 37 + n) & 0xFF);
+        std::vector<float> dwant(n + 1), dgot(n + 1);
+        fp8_decode_ref(codes.data() + 1, n, p, dwant.data() + 1);
+        for (const Fp8EncodeKernel* k : fp8_encode_kernels().runnable()) {
+          k->fn(x.data() + 1, n, p, got.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(got[i], want[i]) << k->name << " " << fp8_spec(kind).name << " sat " << sat
+                                       << " n " << n << " i " << i - 1 << " x " << x[i];
+        }
+        for (const Fp8DecodeKernel* k : fp8_decode_kernels().runnable()) {
+          k->fn(codes.data() + 1, n, p, dgot.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(bits_of(dgot[i]), bits_of(dwant[i])) << k->name << " n " << n << " code " << int(codes[i]);
+        }
+      }
+  // All 256 codes through every decoder.
+  std::vector<uint8_t> all(256);
+  for (int c = 0; c < 256; ++c) all[c] = static_cast<uint8_t>(c);
+  for (Fp8Kind kind : {Fp8Kind::e4m3, Fp8Kind::e5m2}) {
+    std::vector<float> want(256), got(256);
+    fp8_decode_ref(all.data(), 256, {kind, true, 1.0f}, want.data());
+    for (const Fp8DecodeKernel* k : fp8_decode_kernels().runnable()) {
+      k->fn(all.data(), 256, {kind, true, 1.0f}, got.data());
+      for (int c = 0; c < 256; ++c) ASSERT_EQ(bits_of(got[c]), bits_of(want[c])) << k->name << " code " << c;
+    }
+  }
+}
+
+TEST(CodecParity, IntnQuantize) {
+  for (int bits : {2, 4, 8, 10, 16})
+    for (int64_t n : kSizes) {
+      std::vector<float> x = data(n, 7 * n + bits, 6.0f, false);
+      if (n > 3) x[3] = NAN;
+      if (n > 4) x[4] = 2.5f * 0.125f;  // a tie: 2.5 -> 2
+      float scale = 0.125f;             // with spread 6, some values saturate
+      int32_t qmax = intn_qmax(bits);
+      std::vector<int16_t> w16(n + 1), g16(n + 1);
+      std::vector<int8_t> w8(n + 1), g8(n + 1);
+      intn_quant_s16_ref(x.data() + 1, n, scale, qmax, w16.data() + 1);
+      if (bits <= 8) intn_quant_s8_ref(x.data() + 1, n, scale, qmax, w8.data() + 1);
+      for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
+        k->to_s16(x.data() + 1, n, scale, qmax, g16.data() + 1);
+        for (int64_t i = 1; i <= n; ++i)
+          ASSERT_EQ(g16[i], w16[i]) << k->name << " s16 bits " << bits << " n " << n << " i " << i - 1;
+        if (bits > 8) continue;
+        k->to_s8(x.data() + 1, n, scale, qmax, g8.data() + 1);
+        for (int64_t i = 1; i <= n; ++i)
+          ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " i " << i - 1;
+      }
+    }
+}
+
+TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
+  for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
+    for (int64_t n : kSizes) {
+      std::vector<float> x = data(n, 3 * n + 1, 20.0f, false);
+      if (w == DynamicMap::unsigned_map)
+        for (float& v : x) v = std::fabs(v);
+      const float* t = dynamic_thresholds(w);
+      const float* map = dynamic_map(w);
+      float amax = blockwise_absmax_ref(x.data() + 1, n);
+      std::vector<uint8_t> want(n + 1), got(n + 1);
+      std::vector<float> dwant(n + 1), dgot(n + 1);
+      for (const BlockwiseKernel* k : blockwise_kernels().runnable()) {
+        ASSERT_EQ(bits_of(k->absmax(x.data() + 1, n)), bits_of(amax)) << k->name << " n " << n;
+        for (float a : {amax, 0.0f}) {
+          blockwise_encode_ref(x.data() + 1, n, a, t, want.data() + 1);
+          k->encode(x.data() + 1, n, a, t, got.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(got[i], want[i]) << k->name << " encode n " << n << " i " << i - 1 << " absmax " << a;
+          blockwise_decode_ref(want.data() + 1, n, a, map, dwant.data() + 1);
+          k->decode(want.data() + 1, n, a, map, dgot.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(bits_of(dgot[i]), bits_of(dwant[i])) << k->name << " decode n " << n << " i " << i - 1;
+        }
+      }
+    }
+}
+
+TEST(CodecParity, FamiliesHaveAnAvx2VariantAndRefLast) {
+  EXPECT_EQ(fp8_encode_kernels().all().back().isa, Isa::scalar);
+  EXPECT_EQ(intn_quant_kernels().all().front().isa, Isa::avx2);
+  if (cpu_supports(Isa::avx2)) EXPECT_EQ(blockwise_kernels().runnable().size(), 2u);
+}
+
+}  // namespace
+}  // namespace lowbit
