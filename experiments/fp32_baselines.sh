@@ -16,8 +16,7 @@ for seed in "${seeds[@]}"; do
     name=$(basename "$recipe" .toml)
     out="runs/baseline-$name-seed$seed"
     echo "== $recipe, seed $seed -> $out"
-    /usr/bin/time -v build/lowbit train --recipe "$recipe" --set train.seed="$seed" \
-      --set train.out_dir="$out" 2> "$out.time" | tail -12
-    grep -E "Elapsed|Maximum resident" "$out.time" || true
+    build/lowbit train --recipe "$recipe" --set train.seed="$seed" --set train.out_dir="$out" \
+      | tail -12
   done
 done
