@@ -9,6 +9,7 @@
 #include "lowbit/nn/gelu.h"
 #include "lowbit/nn/layer_norm.h"
 #include "lowbit/nn/linear.h"
+#include "lowbit/nn/residual.h"
 
 namespace lowbit::models {
 
