@@ -85,6 +85,8 @@ constexpr KeyRow kKeys[] = {
     {"train.epochs", T::integer, "2", R::positive, nullptr, "passes over the training data"},
     {"train.max_steps", T::integer, "0", R::non_negative, nullptr,
      "stop after N steps (0 = train.epochs decide)"},
+    {"train.stop_after", T::integer, "0", R::non_negative, nullptr,
+     "end this invocation after N steps with a checkpoint, schedule unchanged (0 = run to the end)"},
     {"train.log_every", T::integer, "50", R::positive, nullptr, "steps between metrics lines"},
     {"train.eval_every", T::integer, "0", R::non_negative, nullptr,
      "steps between evaluations (0 = at each epoch end)"},
