@@ -113,11 +113,11 @@ TEST(TrainerDeterminism, ImagesSameBitsAtOneAndTwoThreads) {
 
 TEST(TrainerDeterminism, ResumeReplaysExactly) {
   if (!have_wordnet()) GTEST_SKIP() << "wordnet-base not installed (scripts/setup.sh)";
-  // Whole run: 8 steps. Split run: 4 steps (checkpoint), then resume to 8.
+  // Whole run: 8 steps. Split run: stopped after 4 (same schedule), then resumed to 8.
   std::string whole = temp_dir("whole"), split = temp_dir("split");
   RunSummary s_whole = train_run(tiny_text_recipe(whole));
   Recipe first = tiny_text_recipe(split);
-  first.set("train.max_steps=4");
+  first.set("train.stop_after=4");
   train_run(first);
   RunSummary s_resumed = train_run(tiny_text_recipe(split), split);
   EXPECT_EQ(s_resumed.steps, 8);

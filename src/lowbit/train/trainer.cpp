@@ -76,6 +76,12 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   sched.kind = optim::schedule_kind_from_name(recipe.get_string("optim.schedule"));
   sched.peak_lr = recipe.get_float("optim.lr");
   sched.warmup_steps = recipe.get_int("optim.warmup_steps");
+  if (sched.kind != optim::ScheduleKind::constant && sched.warmup_steps >= total_steps) {
+    sched.warmup_steps = total_steps / 10;
+    std::printf("note: optim.warmup_steps %lld >= the run's %lld steps; warming up for %lld\n",
+                static_cast<long long>(recipe.get_int("optim.warmup_steps")),
+                static_cast<long long>(total_steps), static_cast<long long>(sched.warmup_steps));
+  }
   sched.total_steps = total_steps;
   optim::LrSchedule schedule(sched);
   double clip = recipe.get_float("optim.clip_norm");
@@ -115,7 +121,9 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     return ev;
   };
 
-  while (pos.step < total_steps) {
+  int64_t stop_after = recipe.get_int("train.stop_after");
+  int64_t end_step = stop_after > 0 ? std::min(total_steps, pos.step + stop_after) : total_steps;
+  while (pos.step < end_step) {
     int64_t begin = pos.batch * batch_size;
     std::vector<int64_t> idx(order.begin() + begin,
                              order.begin() + std::min(n_train, begin + batch_size));
