@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   lowbit::cli::add_train(app);
   lowbit::cli::add_eval(app);
   lowbit::cli::add_bench_step(app);
+  lowbit::cli::add_import(app);
+  lowbit::cli::add_export(app);
   lowbit::cli::add_info(app);
   try {
     app.parse(argc, argv);

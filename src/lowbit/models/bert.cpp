@@ -51,14 +51,18 @@ std::string BertClassifier::describe() const {
              ", classes ", cfg_.classes);
 }
 
-Tensor BertClassifier::forward(const ModelInput& in, const nn::ForwardContext& ctx) {
+BertEncoding BertClassifier::encode(const ModelInput& in, const nn::ForwardContext& ctx) {
   LB_CHECK(in.ids.defined(), "[bert] the batch has no token ids (is data.task an image task?)");
   batch_ = in.ids.dim(0);
   seq_ = in.ids.dim(1);
   Tensor h = embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments)), ctx);
   for (auto& b : blocks_) h = b->forward(h, batch_, seq_, in.mask, ctx);
   pooled_ = tanh_forward(pooler_.forward(first_token_rows(h, batch_, seq_)));
-  return head_.forward(pooled_drop_.forward(pooled_, ctx));
+  return BertEncoding{h, pooled_};
+}
+
+Tensor BertClassifier::forward(const ModelInput& in, const nn::ForwardContext& ctx) {
+  return head_.forward(pooled_drop_.forward(encode(in, ctx).pooled, ctx));
 }
 
 void BertClassifier::backward(const Tensor& dlogits) {

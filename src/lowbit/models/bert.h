@@ -18,9 +18,17 @@ struct BertConfig {
   double dropout = 0.1, attn_dropout = 0.1, ln_eps = 1e-12;
 };
 
+// What Hugging Face's BertModel returns: last_hidden_state and pooler_output.
+struct BertEncoding {
+  Tensor hidden;  // (B*T, C) last layer's hidden states
+  Tensor pooled;  // (B, C) tanh(pooler([CLS] row))
+};
+
 class BertClassifier : public Classifier {
  public:
   BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype = DType::f32);
+  // The encoder and pooler without the head; forward() is head(dropout(encode().pooled)).
+  BertEncoding encode(const ModelInput& in, const nn::ForwardContext& ctx);
   Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
   void backward(const Tensor& dlogits) override;
   void collect_params(std::vector<nn::Param*>& out) override;

@@ -1,12 +1,56 @@
-// Recipe -> model configuration. Checks that the data and the model fit together.
+// Recipe -> model configuration. Checks that the data and the model fit together, and that a
+// pretrained model (model.pretrained) is the one the recipe describes.
 #include "lowbit/train/model_factory.h"
 
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include "lowbit/data/pretrained_paths.h"
 #include "lowbit/models/bert.h"
 #include "lowbit/models/vit.h"
+#include "lowbit/train/hf_bert_import.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
 
 namespace lowbit {
+
+namespace {
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  LB_CHECK(in.good(), path, ": cannot open");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The recipe states the architecture (so a checkpoint's stored recipe rebuilds the model on
+// its own); a pretrained model must agree with it key by key. All mismatches in one message.
+void check_pretrained_shape(const Recipe& r, const PretrainedBert& p, const TaskData& data) {
+  const HfBertConfig& c = p.config;
+  struct Pair { const char* key; int64_t recipe; const char* hf; int64_t config; };
+  const Pair pairs[] = {
+      {"model.layers", r.get_int("model.layers"), "num_hidden_layers", c.layers},
+      {"model.hidden", r.get_int("model.hidden"), "hidden_size", c.hidden},
+      {"model.heads", r.get_int("model.heads"), "num_attention_heads", c.heads},
+      {"model.ffn", r.get_int("model.ffn"), "intermediate_size", c.ffn},
+      {"model.max_positions", r.get_int("model.max_positions"), "max_position_embeddings", c.max_positions},
+      {"model.type_vocab", r.get_int("model.type_vocab"), "type_vocab_size", c.type_vocab},
+  };
+  std::string bad;
+  for (const Pair& q : pairs)
+    if (q.recipe != q.config) bad += cat(bad.empty() ? "" : "; ", q.key, " = ", q.recipe, " but ", q.hf, " = ", q.config);
+  LB_CHECK(bad.empty(), "model.pretrained = ", p.dir, ": the recipe does not describe this model (", bad,
+           " in ", c.path, "); set those keys to the pretrained model's sizes");
+  LB_CHECK(data.vocab_size() == c.vocab, "model.pretrained = ", p.dir, ": the tokenizer has ", data.vocab_size(),
+           " tokens but ", c.path, " has vocab_size ", c.vocab, "; set model.vocab = ", p.vocab_path);
+  std::string vocab = r.get_string("model.vocab");
+  std::string used = vocab == "default" ? find_default_vocab() : vocab;
+  LB_CHECK(file_text(used) == file_text(p.vocab_path), "model.pretrained = ", p.dir, ": model.vocab (", used,
+           ") differs from the pretrained model's ", p.vocab_path,
+           ", so token ids would not match its embeddings; set model.vocab = ", p.vocab_path);
+}
+
+}  // namespace
 
 std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& data) {
   std::string kind = r.get_string("model.kind");
@@ -27,8 +71,22 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     c.attn_dropout = r.get_float("model.attn_dropout");
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);
-    return std::make_unique<models::BertClassifier>(c, seed);
+    std::string pretrained = r.get_string("model.pretrained");
+    if (pretrained.empty()) return std::make_unique<models::BertClassifier>(c, seed);
+    PretrainedBert p = pretrained_read(pretrained);
+    check_pretrained_shape(r, p, data);
+    c.ln_eps = p.config.ln_eps;
+    auto model = std::make_unique<models::BertClassifier>(c, seed);
+    std::vector<std::string> fresh = pretrained_apply(p, model->params());
+    for (const std::string& note : p.notes) std::printf("pretrained: %s\n", note.c_str());
+    std::string fresh_list;
+    for (const std::string& n : fresh) fresh_list += (fresh_list.empty() ? "" : ", ") + n;
+    std::printf("pretrained: %zu tensors from %s; new: %s\n", p.weights.size(), p.weights_path.c_str(),
+                fresh_list.c_str());
+    return model;
   }
+  LB_CHECK(r.get_string("model.pretrained").empty(), "model.pretrained is for model.kind = bert; a ",
+           kind, " model trains from scratch");
   LB_CHECK(data.vocab_size() == 0, "model.kind = vit needs an image task, but data.task = ",
            r.get_string("data.task"), " is a text task");
   models::VitConfig c;

@@ -54,6 +54,9 @@ constexpr KeyRow kKeys[] = {
     {"model.channels", T::integer, "1", R::positive, nullptr, "vit: image channels"},
     {"model.vocab", T::string, "default", R::non_empty, nullptr,
      "bert: vocab.txt path, or \"default\" (all-MiniLM-L6-v2's)"},
+    {"model.pretrained", T::string, "", R::any, nullptr,
+     "bert: start from pretrained weights: a Hugging Face BERT folder, a `lowbit import` folder, "
+     "or a fetched model's name (all-MiniLM-L6-v2); \"\" = from scratch"},
 
     {"data.task", T::string, "wordnet-supersense", R::any,
      "wordnet-supersense|wordnet-pos|fashion-mnist|text-file", "dataset"},
