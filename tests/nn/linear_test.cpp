@@ -98,7 +98,8 @@ TEST(Linear, FloatMatchesDoubleWithinRoundingBound) {
   std::vector<double> sdx(static_cast<size_t>(m * in), 0.0);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < in; ++j)
-      for (int64_t k = 0; k < out; ++k) sdx[i * in + j] += std::fabs(dyv[i * out + k] * wv[k * in + j]);
+      for (int64_t k = 0; k < out; ++k)
+        sdx[i * in + j] += std::fabs(dyv[i * out + k] * wv[k * in + j]);
   for (size_t e = 0; e < sdx.size(); ++e) EXPECT_NEAR(dx32[e], dx64[e], (out + 2) * kU32 * sdx[e]);
   // dW = dy^T x and db = column sums of dy: M terms each.
   auto sdw = abs_products(dyv, xv, out, in, m, false);
@@ -195,14 +196,20 @@ std::string message_of(const std::function<void()>& f) {
 TEST(Linear, BadInputsThrow) {
   Rng rng(1);
   Linear lin("fc", 5, 3, true, rng, DType::f32);
-  EXPECT_EQ(message_of([&] { lin.backward(Tensor::zeros({2, 3})); }),
+  EXPECT_EQ(message_of([&] {
+              lin.backward(Tensor::zeros({2, 3}));
+            }),
             "[linear fc] backward called before forward");
-  EXPECT_EQ(message_of([&] { lin.forward(Tensor::zeros({2, 4})); }),
+  EXPECT_EQ(message_of([&] {
+              lin.forward(Tensor::zeros({2, 4}));
+            }),
             "[linear fc] x is (2, 4), expected (*, 5)");
   EXPECT_THROW(lin.forward(Tensor::zeros({5})), Error);
   EXPECT_THROW(lin.forward(Tensor::zeros({2, 5}, DType::f64)), Error);
   lin.forward(Tensor::zeros({2, 5}));
-  EXPECT_EQ(message_of([&] { lin.backward(Tensor::zeros({3, 3})); }),
+  EXPECT_EQ(message_of([&] {
+              lin.backward(Tensor::zeros({3, 3}));
+            }),
             "[linear fc] dy is (3, 3), expected (2, 3)");
   EXPECT_THROW(lin.backward(Tensor::zeros({2, 3}, DType::f64)), Error);
   EXPECT_THROW(Linear("bad", 0, 3, true, rng, DType::f32), Error);

@@ -32,14 +32,16 @@ bool partly_overlap(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 void add_inplace(Tensor& y, const Tensor& x) {
-  LB_CHECK(y.shape() == x.shape() && y.dtype() == x.dtype(), "[residual] y is ",
-           y.shape_string(), " ", dtype_name(y.dtype()), ", x is ", x.shape_string(), " ",
-           dtype_name(x.dtype()), ": expected the same shape and dtype");
+  LB_CHECK(y.shape() == x.shape() && y.dtype() == x.dtype(), "[residual] y is ", y.shape_string(),
+           " ", dtype_name(y.dtype()), ", x is ", x.shape_string(), " ", dtype_name(x.dtype()),
+           ": expected the same shape and dtype");
   LB_CHECK(y.dtype() == DType::f32 || y.dtype() == DType::f64, "[residual] y is ",
            dtype_name(y.dtype()), ", expected f32 or f64");
   LB_CHECK(!partly_overlap(y, x), "[residual] y and x are partly overlapping views of one tensor");
-  if (y.dtype() == DType::f32) add_t(y.data<float>(), x.data<float>(), y.numel());
-  else add_t(y.data<double>(), x.data<double>(), y.numel());
+  if (y.dtype() == DType::f32)
+    add_t(y.data<float>(), x.data<float>(), y.numel());
+  else
+    add_t(y.data<double>(), x.data<double>(), y.numel());
 }
 
 }  // namespace lowbit::nn
