@@ -1,0 +1,114 @@
+// Linear layer: the three GEMMs of forward/backward go to ops/gemm; the bias add and the
+// bias-gradient column sums are row-parallel loops with fixed chunks (thread-count independent).
+#include "lowbit/nn/linear.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lowbit/core/parallel.h"
+#include "lowbit/ops/gemm.h"
+
+namespace lowbit::nn {
+
+namespace {
+
+constexpr int64_t kRowsPerChunk = 64;
+
+// FNV-1a: a stable hash (unlike std::hash) so a parameter's initial values survive rebuilds.
+uint64_t name_hash(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+template <class T>
+void add_bias_rows(T* y, const T* bias, int64_t m, int64_t n) {
+  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T* __restrict row = y + r * n;
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
+    }
+  });
+}
+
+// out[j] += sum_r dy[r, j]: each fixed chunk of rows sums into its own partial, and the
+// partials are added in chunk order, so the bits do not depend on the thread count.
+template <class T>
+void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
+  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
+  std::vector<T> part(static_cast<size_t>(chunks * n), T(0));
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T* __restrict acc = part.data() + c * n;
+      for (int64_t r = c * kRowsPerChunk; r < std::min(m, (c + 1) * kRowsPerChunk); ++r) {
+        const T* __restrict row = dy + r * n;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+      }
+    }
+  });
+  for (int64_t c = 0; c < chunks; ++c) {
+    const T* __restrict acc = part.data() + c * n;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) out[j] += acc[j];
+  }
+}
+
+}  // namespace
+
+Linear::Linear(std::string name, int64_t in_features, int64_t out_features, bool with_bias,
+               Rng& rng, DType dtype)
+    : name_(std::move(name)), has_bias_(with_bias) {
+  LB_CHECK(in_features > 0 && out_features > 0, "[linear ", name_, "] in_features ", in_features,
+           " and out_features ", out_features, " must be positive");
+  LB_CHECK(dtype == DType::f32 || dtype == DType::f64, "[linear ", name_, "] dtype is ",
+           dtype_name(dtype), ", expected f32 or f64");
+  weight = make_param(name_ + ".weight", {out_features, in_features}, dtype, true);
+  Rng init = rng.child(name_hash(weight.name));
+  init.fill_normal(weight.value, 0.0, 0.02);
+  if (has_bias_) bias = make_param(name_ + ".bias", {out_features}, dtype, false);
+}
+
+void Linear::collect_params(std::vector<Param*>& out) {
+  out.push_back(&weight);
+  if (has_bias_) out.push_back(&bias);
+}
+
+Tensor Linear::forward(const Tensor& x) {
+  LB_CHECK(x.ndim() == 2 && x.dim(1) == in_features(), "[linear ", name_, "] x is ",
+           x.shape_string(), ", expected (*, ", in_features(), ")");
+  LB_CHECK(x.dtype() == weight.value.dtype(), "[linear ", name_, "] x is ", dtype_name(x.dtype()),
+           " but the weight is ", dtype_name(weight.value.dtype()));
+  x_ = x;
+  Tensor y = ops::matmul_nt(x, weight.value);
+  if (has_bias_) {
+    if (y.dtype() == DType::f32)
+      add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
+    else
+      add_bias_rows(y.data<double>(), bias.value.data<double>(), y.dim(0), y.dim(1));
+  }
+  return y;
+}
+
+Tensor Linear::backward(const Tensor& dy) {
+  LB_CHECK(x_.defined(), "[linear ", name_, "] backward called before forward");
+  LB_CHECK(dy.ndim() == 2 && dy.dim(0) == x_.dim(0) && dy.dim(1) == out_features(), "[linear ",
+           name_, "] dy is ", dy.shape_string(), ", expected (", x_.dim(0), ", ", out_features(),
+           ")");
+  LB_CHECK(dy.dtype() == x_.dtype(), "[linear ", name_, "] dy is ", dtype_name(dy.dtype()),
+           ", expected ", dtype_name(x_.dtype()));
+  Tensor dx = ops::matmul_nn(dy, weight.value);
+  ops::matmul_tn_acc(dy, x_, weight.grad);
+  if (has_bias_) {
+    if (dy.dtype() == DType::f32)
+      column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());
+    else
+      column_sums_acc(dy.data<double>(), dy.dim(0), dy.dim(1), bias.grad.data<double>());
+  }
+  return dx;
+}
+
+}  // namespace lowbit::nn
