@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "lowbit/models/bert.h"
@@ -34,7 +35,9 @@ struct Golden {
   models::ModelInput in;
   Tensor labels;
 
-  explicit Golden(DType dtype) : j(load_fixture()) {
+  // Loads the fixture into a fresh model; a failed ASSERT leaves the test with a fatal failure.
+  void load(DType dtype) {
+    j = load_fixture();
     const auto& c = j["config"];
     models::BertConfig cfg;
     cfg.layers = c["layers"], cfg.hidden = c["hidden"], cfg.heads = c["heads"];
@@ -78,14 +81,31 @@ void expect_close(const std::string& what, const Tensor& got, const nlohmann::js
     ASSERT_NEAR(g[i], want[i].get<double>(), tol * scale) << what << " element " << i;
 }
 
+// The key bias's true gradient is exactly 0 (softmax ignores a shift shared by every key), so
+// both sides hold rounding noise there: compare it against the gradients' overall scale, and
+// after AdamW (which turns noise into full steps of either sign) only bound its movement.
+bool is_key_bias(const std::string& name) { return name.find("attention.key.bias") != std::string::npos; }
+
 void run_golden(DType dtype, double tol) {
-  Golden gd(dtype);
+  Golden gd;
+  gd.load(dtype);
   if (::testing::Test::HasFatalFailure()) return;
   Tensor logits;
   double loss = gd.loss_and_grads(&logits);
   expect_close("logits", logits, gd.j["logits"], tol);
   EXPECT_NEAR(loss, gd.j["loss"].get<double>(), tol * std::fabs(gd.j["loss"].get<double>()));
-  for (nn::Param* p : gd.model->params()) expect_close("grad " + p->name, p->grad, gd.j["grads"][p->name], tol);
+  double grad_scale = 0;
+  for (const auto& [name, g] : gd.j["grads"].items())
+    for (const auto& v : g) grad_scale = std::max(grad_scale, std::fabs(v.get<double>()));
+  for (nn::Param* p : gd.model->params()) {
+    if (is_key_bias(p->name)) {
+      for (double g : p->grad.to_vector()) EXPECT_LE(std::fabs(g), tol * grad_scale) << p->name;
+      continue;
+    }
+    expect_close("grad " + p->name, p->grad, gd.j["grads"][p->name], tol);
+  }
+  std::map<std::string, std::vector<double>> initial;
+  for (nn::Param* p : gd.model->params()) initial[p->name] = p->value.to_vector();
 
   const auto& o = gd.j["optimizer"];
   optim::OptimizerConfig cfg;
@@ -96,8 +116,18 @@ void run_golden(DType dtype, double tol) {
     EXPECT_NEAR(l, gd.j["adamw_step_losses"][s].get<double>(), tol * 10) << "AdamW step " << s;
     opt->step(o["lr"].get<double>());
   }
-  for (nn::Param* p : gd.model->params())
+  double lr = o["lr"].get<double>();
+  int steps = o["steps"].get<int>();
+  for (nn::Param* p : gd.model->params()) {
+    if (is_key_bias(p->name)) {
+      // An Adam step moves each element by at most lr (|m_hat| <= sqrt(v_hat)).
+      auto now = p->value.to_vector();
+      for (size_t i = 0; i < now.size(); ++i)
+        EXPECT_LE(std::fabs(now[i] - initial[p->name][i]), steps * lr * (1 + 1e-6)) << p->name;
+      continue;
+    }
     expect_close("after AdamW " + p->name, p->value, gd.j["adamw_final_params"][p->name], tol * 10);
+  }
 }
 }  // namespace
 
