@@ -2,6 +2,8 @@
 // tests/hf/tiny_bert (make_hf_fixture.py): the rename table value for value, bad folders
 // (shape vs config.json, missing or unknown tensors, unsupported config) naming the file, and
 // export -> re-import giving back the same bits.
+#include "lowbit/train/hf_bert_import.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,7 +13,6 @@
 
 #include "lowbit/models/bert.h"
 #include "lowbit/train/hf_bert_export.h"
-#include "lowbit/train/hf_bert_import.h"
 #include "lowbit/train/safetensors.h"
 
 namespace lowbit {
@@ -35,7 +36,8 @@ std::string tiny_copy(const std::string& name, void (*edit)(nlohmann::json&)) {
   fs::path dir = fs::temp_directory_path() / ("lowbit_hf_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
-  for (const char* f : {"pytorch_model.bin", "vocab.txt"}) fs::copy_file(fs::path(kTiny) / f, dir / f);
+  for (const char* f : {"pytorch_model.bin", "vocab.txt"})
+    fs::copy_file(fs::path(kTiny) / f, dir / f);
   std::ifstream in(fs::path(kTiny) / "config.json");
   nlohmann::json j = nlohmann::json::parse(in);
   edit(j);
@@ -68,7 +70,8 @@ TEST(HfBertImport, TinyTorchSaveFolderMapsEveryTensor) {
     ASSERT_TRUE(want.contains(name)) << name;
     ASSERT_EQ(t.shape(), want[name]["shape"].get<Shape>()) << name;
     auto v = t.to_vector();
-    for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v[i], want[name]["value"][i].get<double>()) << name << " " << i;
+    for (size_t i = 0; i < v.size(); ++i)
+      ASSERT_EQ(v[i], want[name]["value"][i].get<double>()) << name << " " << i;
   }
   std::string notes;
   for (const auto& n : p.notes) notes += n + "\n";
@@ -81,14 +84,17 @@ TEST(HfBertImport, ShapeMismatchWithConfigNamesFileAndTensor) {
   std::string dir = tiny_copy("shape", [](nlohmann::json& j) { j["intermediate_size"] = 20; });
   std::string msg = error_of([&] { pretrained_read(dir); });
   EXPECT_NE(msg.find(dir + "/pytorch_model.bin"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("bert.encoder.layer.0.intermediate.dense.weight' is (16, 8)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("bert.encoder.layer.0.intermediate.dense.weight' is (16, 8)"),
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("implies (20, 8)"), std::string::npos) << msg;
 }
 
 TEST(HfBertImport, MissingAndUnknownTensorsAreListedByName) {
   std::string more = tiny_copy("more", [](nlohmann::json& j) { j["num_hidden_layers"] = 3; });
   std::string msg = error_of([&] { pretrained_read(more); });
-  EXPECT_NE(msg.find("16 tensor(s) of a 3-layer BERT encoder are missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("16 tensor(s) of a 3-layer BERT encoder are missing"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("encoder.layer.2.attention.self.query.weight"), std::string::npos) << msg;
   std::string fewer = tiny_copy("fewer", [](nlohmann::json& j) { j["num_hidden_layers"] = 1; });
   msg = error_of([&] { pretrained_read(fewer); });
@@ -101,10 +107,13 @@ TEST(HfBertImport, UnsupportedConfigIsRefusedByKey) {
   std::string msg = error_of([&] { pretrained_read(act); });
   EXPECT_NE(msg.find(act + "/config.json"), std::string::npos) << msg;
   EXPECT_NE(msg.find("hidden_act is 'relu'"), std::string::npos) << msg;
-  std::string pos = tiny_copy("pos", [](nlohmann::json& j) { j["position_embedding_type"] = "relative_key"; });
-  EXPECT_NE(error_of([&] { pretrained_read(pos); }).find("position_embedding_type"), std::string::npos);
+  std::string pos =
+      tiny_copy("pos", [](nlohmann::json& j) { j["position_embedding_type"] = "relative_key"; });
+  EXPECT_NE(error_of([&] { pretrained_read(pos); }).find("position_embedding_type"),
+            std::string::npos);
   std::string gone = tiny_copy("gone", [](nlohmann::json& j) { j.erase("hidden_size"); });
-  EXPECT_NE(error_of([&] { pretrained_read(gone); }).find("has no 'hidden_size'"), std::string::npos);
+  EXPECT_NE(error_of([&] { pretrained_read(gone); }).find("has no 'hidden_size'"),
+            std::string::npos);
 }
 
 TEST(HfBertImport, ImportFolderReadsBackBitExact) {

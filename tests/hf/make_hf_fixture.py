@@ -15,8 +15,9 @@ Writes into tests/hf/ (all committed):
                               opcode no state dict uses: the reader must refuse both.
 
 Usage:  tests/hf/make_hf_fixture.py [--model DIR]         (default: scripts/fetch_pretrained.sh)
-        tests/hf/make_hf_fixture.py --check-export DIR    (transformers loads a `lowbit export`
-                                                           folder; compares with the fixture)
+        tests/hf/make_hf_fixture.py --check-export DIR [--test FILE.jsonl]
+            (transformers loads a `lowbit export` folder and compares it with the fixture; for
+            a classifier, prints its accuracy on FILE.jsonl to set beside lowbit's)
 It creates .venv-hf (with --system-site-packages, so Debian's python3-torch 1.13 is reused)
 and installs transformers 4.40.2 there, the last line that supports torch 1.13 well.
 """
@@ -204,12 +205,13 @@ def malformed():
     print(f"wrote {out}: evil_global.bin, unknown_opcode.bin")
 
 
-def check_export(folder):
-    """Loads a `lowbit export` folder with transformers and compares it with the fixture."""
+def check_export(folder, test_file=None):
+    """Loads a `lowbit export` folder with transformers and compares it with the fixture; for a
+    classifier, also its accuracy on a JSONL test file (text, label), to set beside lowbit's."""
     import numpy as np
     import torch
     from safetensors.numpy import load_file
-    from transformers import AutoConfig, BertForSequenceClassification, BertModel
+    from transformers import AutoConfig, BertForSequenceClassification, BertModel, BertTokenizer
 
     fx = load_file(os.path.join(HERE, "minilm_fixture.safetensors"))
     cfg = AutoConfig.from_pretrained(folder)
@@ -235,13 +237,25 @@ def check_export(folder):
             logits = model(**batch).logits.numpy()
             print(f"labels {len(cfg.id2label)}: {list(cfg.id2label.values())[:4]}...; predictions of the 20 "
                   f"fixture glosses: {[cfg.id2label[int(i)] for i in logits.argmax(1)][:8]}...")
-            np.save(os.path.join(folder, "hf_logits.npy"), logits)
+        if classifier and test_file:
+            rows = [json.loads(l) for l in open(test_file, encoding="utf-8")]
+            tok = BertTokenizer.from_pretrained(folder)
+            label2id = {v: int(k) for k, v in cfg.id2label.items()}
+            right = 0
+            for i in range(0, len(rows), 64):
+                chunk = rows[i:i + 64]
+                enc = tok([r["text"] for r in chunk], padding=True, truncation=True,
+                          max_length=MAX_LENGTH, return_tensors="pt")
+                pred = model(**enc).logits.argmax(1).tolist()
+                right += sum(int(p == label2id[r["label"]]) for p, r in zip(pred, chunk))
+            print(f"transformers' accuracy on {test_file}: {right}/{len(rows)} = {100 * right / len(rows):.2f} %")
 
 
 if __name__ == "__main__":
     ensure_venv()
     if "--check-export" in sys.argv:
-        check_export(sys.argv[sys.argv.index("--check-export") + 1])
+        test = sys.argv[sys.argv.index("--test") + 1] if "--test" in sys.argv else None
+        check_export(sys.argv[sys.argv.index("--check-export") + 1], test)
     else:
         minilm_fixture(model_dir(sys.argv))
         tiny_bert()

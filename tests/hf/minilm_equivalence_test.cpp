@@ -65,7 +65,8 @@ TEST(MiniLm, TokenizerGivesTransformersIdsOnWordNetGlosses) {
   for (int64_t i = 0; i < n; ++i) {
     tok.encode(fx.texts[i], "", len, got.data(), seg.data(), got_mask.data());
     for (int64_t t = 0; t < len; ++t) {
-      ASSERT_EQ(got[t], ids.data<int32_t>()[i * len + t]) << "gloss " << i << " '" << fx.texts[i] << "' token " << t;
+      ASSERT_EQ(got[t], ids.data<int32_t>()[i * len + t])
+          << "gloss " << i << " '" << fx.texts[i] << "' token " << t;
       ASSERT_EQ(got_mask[t], mask.data<uint8_t>()[i * len + t]) << "gloss " << i << " token " << t;
     }
   }
@@ -91,7 +92,8 @@ TEST(MiniLm, Fp32ForwardMatchesTransformers) {
   int64_t b = pick.numel(), len = fx.max_length, t = 0;
   for (int64_t r = 0; r < b; ++r) {
     int64_t real = 0;
-    for (int64_t k = 0; k < len; ++k) real += mask.data<uint8_t>()[pick.data<int32_t>()[r] * len + k];
+    for (int64_t k = 0; k < len; ++k)
+      real += mask.data<uint8_t>()[pick.data<int32_t>()[r] * len + k];
     t = std::max(t, real);
   }
   models::ModelInput in;
@@ -134,10 +136,11 @@ TEST(MiniLm, Fp32ForwardMatchesTransformers) {
     max_pooled = std::max(max_pooled, std::fabs(got - want));
     ASSERT_NEAR(got, want, tol_pooled) << "pooled gloss " << i / c << " channel " << i % c;
   }
-  std::printf("MiniLM vs transformers %s: max |d hidden| %.3g (tolerance %.3g), max |d pooled| %.3g "
-              "(tolerance %.3g), %lld tokens in %lld glosses\n",
-              fx.f.metadata.at("transformers").c_str(), max_hidden, tol_hidden, max_pooled, tol_pooled,
-              static_cast<long long>(row), static_cast<long long>(b));
+  std::printf(
+      "MiniLM vs transformers %s: max |d hidden| %.3g (tolerance %.3g), max |d pooled| %.3g "
+      "(tolerance %.3g), %lld tokens in %lld glosses\n",
+      fx.f.metadata.at("transformers").c_str(), max_hidden, tol_hidden, max_pooled, tol_pooled,
+      static_cast<long long>(row), static_cast<long long>(b));
 }
 
 TEST(MiniLm, ImportExportReimportIsBitExact) {

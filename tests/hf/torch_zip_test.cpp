@@ -2,6 +2,8 @@
 // every value bit for bit, views and shared storages, f16/bf16 widening, and bad archives
 // (truncated, corrupt, a pickle that calls os.system, an opcode no state dict uses) refused
 // with a lowbit::Error naming the file.
+#include "lowbit/train/torch_zip.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lowbit/train/torch_zip.h"
 #include "lowbit/train/zip_reader.h"
 
 namespace lowbit {
@@ -25,7 +26,8 @@ std::vector<char> file_bytes(const std::string& path) {
 }
 
 std::string write_temp(const std::string& name, const std::vector<char>& bytes) {
-  std::string path = (std::filesystem::temp_directory_path() / ("lowbit_torch_zip_" + name)).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("lowbit_torch_zip_" + name)).string();
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
@@ -58,11 +60,11 @@ TEST(TorchZip, ReadsEveryTensorOfATorchSaveFileExactly) {
   nlohmann::json want = nlohmann::json::parse(in)["tensors"];
   // HF names of a few expected.json rows (lowbit names there): offsets, strides, f16, bf16, legacy.
   const std::vector<std::pair<std::string, std::string>> rows = {
-      {"bert.embeddings.word_embeddings.weight", "embeddings.word"},          // offset view
-      {"bert.pooler.dense.weight", "pooler.weight"},                          // strides (1, C)
-      {"bert.pooler.dense.bias", "pooler.bias"},                              // f16
+      {"bert.embeddings.word_embeddings.weight", "embeddings.word"},         // offset view
+      {"bert.pooler.dense.weight", "pooler.weight"},                         // strides (1, C)
+      {"bert.pooler.dense.bias", "pooler.bias"},                             // f16
       {"bert.encoder.layer.1.output.dense.bias", "encoder.1.ffn.fc2.bias"},  // bf16
-      {"bert.embeddings.LayerNorm.gamma", "embeddings.ln.gamma"},             // legacy name
+      {"bert.embeddings.LayerNorm.gamma", "embeddings.ln.gamma"},            // legacy name
       {"bert.encoder.layer.1.intermediate.dense.weight", "encoder.1.ffn.fc1.weight"},
   };
   for (const auto& [hf, lb] : rows) {
@@ -86,7 +88,8 @@ TEST(TorchZip, RefusesAPickleThatCallsAnythingElse) {
   std::string path = kDir + "/malformed/evil_global.bin";
   std::string msg = error_of([&] { torch_load_state_dict(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
-  EXPECT_NE(msg.find("posix.system"), std::string::npos) << msg;  // os.system pickles as posix.system
+  EXPECT_NE(msg.find("posix.system"), std::string::npos)
+      << msg;  // os.system pickles as posix.system
   EXPECT_NE(msg.find("never executes"), std::string::npos) << msg;
 }
 
@@ -102,7 +105,8 @@ TEST(TorchZip, TruncatedArchiveIsAnErrorNamingTheFile) {
   std::vector<char> bytes = file_bytes(kTinyBin);
   ASSERT_GT(bytes.size(), 1000u);
   for (size_t keep : {bytes.size() / 2, bytes.size() - 30, size_t{10}}) {
-    std::string path = write_temp("truncated.bin", std::vector<char>(bytes.begin(), bytes.begin() + keep));
+    std::string path =
+        write_temp("truncated.bin", std::vector<char>(bytes.begin(), bytes.begin() + keep));
     std::string msg = error_of([&] { torch_load_state_dict(path); });
     EXPECT_NE(msg.find(path), std::string::npos) << "kept " << keep << ": " << msg;
     EXPECT_NE(msg.find("truncated"), std::string::npos) << "kept " << keep << ": " << msg;

@@ -16,7 +16,8 @@ int64_t positive_int(const nlohmann::json& j, const std::string& path, const cha
   return j[key].get<int64_t>();
 }
 
-std::string string_or(const nlohmann::json& j, const std::string& path, const char* key, const char* dflt) {
+std::string string_or(const nlohmann::json& j, const std::string& path, const char* key,
+                      const char* dflt) {
   if (!j.contains(key) || j[key].is_null()) return dflt;
   LB_CHECK(j[key].is_string(), path, ": '", key, "' is ", j[key].dump(), ", expected a string");
   return j[key].get<std::string>();

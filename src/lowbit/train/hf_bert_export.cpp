@@ -18,9 +18,9 @@ namespace lowbit {
 
 namespace fs = std::filesystem;
 
-void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights, const HfBertConfig& c,
-                     const std::vector<std::string>& labels, const std::string& vocab_path,
-                     const std::string& out_dir) {
+void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights,
+                     const HfBertConfig& c, const std::vector<std::string>& labels,
+                     const std::string& vocab_path, const std::string& out_dir) {
   const bool classifier = !labels.empty();
   const std::string prefix = classifier ? "bert." : "";
   std::vector<std::pair<std::string, Tensor>> out;
@@ -29,7 +29,8 @@ void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights,
     std::string hf;
     Shape want;
     if (name.rfind("classifier.", 0) == 0) {
-      LB_CHECK(classifier, "[export] '", name, "' is a classification head, but no label names were given");
+      LB_CHECK(classifier, "[export] '", name,
+               "' is a classification head, but no label names were given");
       want = name == "classifier.weight" ? Shape{static_cast<int64_t>(labels.size()), c.hidden}
                                          : Shape{static_cast<int64_t>(labels.size())};
       hf = name;
@@ -39,14 +40,18 @@ void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights,
                "' has no Hugging Face BERT name (src/lowbit/train/hf_bert_names.cpp)");
       hf = prefix + hf;
     }
-    LB_CHECK(t.shape() == want, "[export] '", name, "' is ", t.shape_string(), ", the config implies ",
-             shape_str(want), (classifier ? cat(" (", labels.size(), " labels)") : std::string()));
+    LB_CHECK(t.shape() == want, "[export] '", name, "' is ", t.shape_string(),
+             ", the config implies ", shape_str(want),
+             (classifier ? cat(" (", labels.size(), " labels)") : std::string()));
     out.emplace_back(hf, t.dtype() == DType::f32 ? t : t.to(DType::f32));
   }
-  LB_CHECK(!classifier || head_tensors == 2, "[export] a classifier export needs classifier.weight and "
-           "classifier.bias; found ", head_tensors, " of them");
+  LB_CHECK(!classifier || head_tensors == 2,
+           "[export] a classifier export needs classifier.weight and "
+           "classifier.bias; found ",
+           head_tensors, " of them");
   LB_CHECK(out.size() == hf_expected_lowbit_names(c).size() + head_tensors, "[export] ", out.size(),
-           " tensors for a ", c.layers, "-layer BERT, expected ", hf_expected_lowbit_names(c).size() + head_tensors);
+           " tensors for a ", c.layers, "-layer BERT, expected ",
+           hf_expected_lowbit_names(c).size() + head_tensors);
   fs::create_directories(out_dir);
   std::string cfg_path = (fs::path(out_dir) / "config.json").string();
   std::ofstream cfg(cfg_path);
@@ -59,7 +64,8 @@ void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights,
 
 void hf_export_checkpoint(const std::string& dir, const std::string& out_dir) {
   std::string model_path = (fs::path(dir) / "model.safetensors").string();
-  LB_CHECK(fs::exists(model_path), dir, ": has no model.safetensors; pass a run's train.out_dir or a "
+  LB_CHECK(fs::exists(model_path), dir,
+           ": has no model.safetensors; pass a run's train.out_dir or a "
            "folder written by `lowbit import`");
   SafetensorsFile f = safetensors_read(model_path);
   auto fmt = f.metadata.find("format");
@@ -72,8 +78,8 @@ void hf_export_checkpoint(const std::string& dir, const std::string& out_dir) {
   LB_CHECK(format == "lowbit-checkpoint-1", model_path, ": metadata format is '", format,
            "', expected a lowbit training checkpoint or a `lowbit import` folder");
   Recipe r = checkpoint_recipe(dir);
-  LB_CHECK(r.get_string("model.kind") == "bert", model_path, ": model.kind is ", r.get_string("model.kind"),
-           "; only BERT models export to the Hugging Face format");
+  LB_CHECK(r.get_string("model.kind") == "bert", model_path, ": model.kind is ",
+           r.get_string("model.kind"), "; only BERT models export to the Hugging Face format");
   HfBertConfig c;
   std::string vocab;
   std::string pretrained = r.get_string("model.pretrained");

@@ -17,9 +17,9 @@
 namespace lowbit {
 
 // weights carry lowbit names; labels empty = an encoder only (BertModel).
-void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights, const HfBertConfig& c,
-                     const std::vector<std::string>& labels, const std::string& vocab_path,
-                     const std::string& out_dir);
+void hf_export_write(const std::vector<std::pair<std::string, Tensor>>& weights,
+                     const HfBertConfig& c, const std::vector<std::string>& labels,
+                     const std::string& vocab_path, const std::string& out_dir);
 
 // `lowbit export --format hf`: dir is a training checkpoint (a run's train.out_dir) or a folder
 // written by `lowbit import`.

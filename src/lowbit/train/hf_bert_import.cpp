@@ -28,7 +28,8 @@ std::string name_list(const std::vector<std::string>& names) {
 }
 
 // Tensors of the weights file and whether their names are already lowbit's.
-std::vector<std::pair<std::string, Tensor>> read_weights(const std::string& dir, std::string* path, bool* lowbit_names) {
+std::vector<std::pair<std::string, Tensor>> read_weights(const std::string& dir, std::string* path,
+                                                         bool* lowbit_names) {
   fs::path st = fs::path(dir) / "model.safetensors", bin = fs::path(dir) / "pytorch_model.bin";
   *lowbit_names = false;
   if (fs::exists(st)) {
@@ -45,7 +46,8 @@ std::vector<std::pair<std::string, Tensor>> read_weights(const std::string& dir,
   LB_CHECK(!fs::exists(fs::path(dir) / "model.safetensors.index.json"), dir,
            ": holds a sharded checkpoint (model.safetensors.index.json); lowbit reads one "
            "model.safetensors or pytorch_model.bin");
-  LB_FAIL(dir, ": has neither model.safetensors nor pytorch_model.bin (a Hugging Face BERT folder "
+  LB_FAIL(dir,
+          ": has neither model.safetensors nor pytorch_model.bin (a Hugging Face BERT folder "
           "holds config.json, vocab.txt and one of them)");
 }
 }  // namespace
@@ -53,8 +55,9 @@ std::vector<std::pair<std::string, Tensor>> read_weights(const std::string& dir,
 std::string pretrained_resolve_dir(const std::string& dir_or_name) {
   std::error_code ec;
   if (fs::is_directory(dir_or_name, ec)) return dir_or_name;
-  LB_CHECK(dir_or_name.find('/') == std::string::npos, "model.pretrained = '", dir_or_name,
-           "': no such folder (expected a Hugging Face BERT folder or the output of `lowbit import`)");
+  LB_CHECK(
+      dir_or_name.find('/') == std::string::npos, "model.pretrained = '", dir_or_name,
+      "': no such folder (expected a Hugging Face BERT folder or the output of `lowbit import`)");
   return find_pretrained_dir(dir_or_name);
 }
 
@@ -63,14 +66,15 @@ PretrainedBert pretrained_read(const std::string& dir_or_name) {
   p.dir = pretrained_resolve_dir(dir_or_name);
   p.config = hf_config_read((fs::path(p.dir) / "config.json").string());
   p.vocab_path = (fs::path(p.dir) / "vocab.txt").string();
-  LB_CHECK(fs::exists(p.vocab_path), p.dir, ": has no vocab.txt (the WordPiece vocabulary the "
+  LB_CHECK(fs::exists(p.vocab_path), p.dir,
+           ": has no vocab.txt (the WordPiece vocabulary the "
            "embeddings were trained with)");
   bool lowbit_names = false;
   auto tensors = read_weights(p.dir, &p.weights_path, &lowbit_names);
   const std::string& file = p.weights_path;
   const HfBertConfig& c = p.config;
 
-  std::map<std::string, Tensor> found;  // lowbit name -> f32 tensor
+  std::map<std::string, Tensor> found;        // lowbit name -> f32 tensor
   std::map<std::string, std::string> source;  // lowbit name -> name in the file
   std::vector<std::string> unknown, heads, buffers;
   for (auto& [name, t] : tensors) {
@@ -107,8 +111,9 @@ PretrainedBert pretrained_read(const std::string& dir_or_name) {
     found[lb] = t.dtype() == DType::f32 ? t : t.to(DType::f32);
     source[lb] = name;
   }
-  LB_CHECK(unknown.empty(), file, ": ", unknown.size(), " tensor(s) lowbit's BERT encoder does not know: ",
-           name_list(unknown), " (names are mapped by src/lowbit/train/hf_bert_names.cpp; is ", c.path,
+  LB_CHECK(unknown.empty(), file, ": ", unknown.size(),
+           " tensor(s) lowbit's BERT encoder does not know: ", name_list(unknown),
+           " (names are mapped by src/lowbit/train/hf_bert_names.cpp; is ", c.path,
            "'s num_hidden_layers = ", c.layers, " right?)");
   std::vector<std::string> missing;
   for (const std::string& lb : hf_expected_lowbit_names(c)) {
@@ -124,8 +129,8 @@ PretrainedBert pretrained_read(const std::string& dir_or_name) {
   LB_CHECK(missing.empty(), file, ": ", missing.size(), " tensor(s) of a ", c.layers,
            "-layer BERT encoder are missing: ", name_list(missing));
   if (!heads.empty())
-    p.notes.push_back(cat("ignored ", heads.size(), " tensor(s) of another task's head (", name_list(heads),
-                          "); lowbit's classification head starts fresh"));
+    p.notes.push_back(cat("ignored ", heads.size(), " tensor(s) of another task's head (",
+                          name_list(heads), "); lowbit's classification head starts fresh"));
   if (!buffers.empty()) p.notes.push_back(cat("ignored buffer(s) ", name_list(buffers)));
   return p;
 }
@@ -145,7 +150,8 @@ void pretrained_write(const PretrainedBert& p, const std::string& out_dir) {
   safetensors_write((fs::path(out_dir) / "model.safetensors").string(), p.weights, meta);
 }
 
-std::vector<std::string> pretrained_apply(const PretrainedBert& p, const std::vector<nn::Param*>& params) {
+std::vector<std::string> pretrained_apply(const PretrainedBert& p,
+                                          const std::vector<nn::Param*>& params) {
   std::map<std::string, nn::Param*> by_name;
   for (nn::Param* q : params) by_name[q->name] = q;
   for (const auto& [name, t] : p.weights) {
@@ -161,8 +167,9 @@ std::vector<std::string> pretrained_apply(const PretrainedBert& p, const std::ve
   }
   std::vector<std::string> fresh;
   for (const auto& [name, q] : by_name) {
-    LB_CHECK(name.rfind("classifier.", 0) == 0, "model.pretrained = ", p.dir, ": the model's parameter '",
-             name, "' has no pretrained value (only the classification head may start fresh)");
+    LB_CHECK(name.rfind("classifier.", 0) == 0, "model.pretrained = ", p.dir,
+             ": the model's parameter '", name,
+             "' has no pretrained value (only the classification head may start fresh)");
     fresh.push_back(name);
   }
   return fresh;

@@ -35,6 +35,7 @@ void pretrained_write(const PretrainedBert& p, const std::string& out_dir);
 
 // Copies every pretrained tensor into the parameter of the same name. Parameters it does not
 // cover must be the new classification head (classifier.*); their names are returned.
-std::vector<std::string> pretrained_apply(const PretrainedBert& p, const std::vector<nn::Param*>& params);
+std::vector<std::string> pretrained_apply(const PretrainedBert& p,
+                                          const std::vector<nn::Param*>& params);
 
 }  // namespace lowbit

@@ -26,7 +26,8 @@ constexpr Row kRows[] = {
     {"encoder.layer.{i}.attention.self.key.bias", "encoder.{i}.attention.key.bias", "C"},
     {"encoder.layer.{i}.attention.self.value.weight", "encoder.{i}.attention.value.weight", "CC"},
     {"encoder.layer.{i}.attention.self.value.bias", "encoder.{i}.attention.value.bias", "C"},
-    {"encoder.layer.{i}.attention.output.dense.weight", "encoder.{i}.attention.output.weight", "CC"},
+    {"encoder.layer.{i}.attention.output.dense.weight", "encoder.{i}.attention.output.weight",
+     "CC"},
     {"encoder.layer.{i}.attention.output.dense.bias", "encoder.{i}.attention.output.bias", "C"},
     {"encoder.layer.{i}.attention.output.LayerNorm.weight", "encoder.{i}.ln1.gamma", "C"},
     {"encoder.layer.{i}.attention.output.LayerNorm.bias", "encoder.{i}.ln1.beta", "C"},
@@ -52,7 +53,8 @@ bool match(const std::string& pattern, const std::string& name, int64_t layers, 
     return pattern == name;
   }
   std::string head = pattern.substr(0, at), tail = pattern.substr(at + 3);
-  if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 || !ends_with(name, tail))
+  if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 ||
+      !ends_with(name, tail))
     return false;
   std::string digits = name.substr(head.size(), name.size() - head.size() - tail.size());
   if (digits.empty() || digits.size() > 6 || (digits.size() > 1 && digits[0] == '0')) return false;
@@ -72,11 +74,21 @@ Shape dims_shape(const char* dims, const HfBertConfig& c) {
   Shape s;
   for (const char* d = dims; *d; ++d) {
     switch (*d) {
-      case 'V': s.push_back(c.vocab); break;
-      case 'P': s.push_back(c.max_positions); break;
-      case 'S': s.push_back(c.type_vocab); break;
-      case 'C': s.push_back(c.hidden); break;
-      case 'F': s.push_back(c.ffn); break;
+      case 'V':
+        s.push_back(c.vocab);
+        break;
+      case 'P':
+        s.push_back(c.max_positions);
+        break;
+      case 'S':
+        s.push_back(c.type_vocab);
+        break;
+      case 'C':
+        s.push_back(c.hidden);
+        break;
+      case 'F':
+        s.push_back(c.ffn);
+        break;
     }
   }
   return s;
@@ -91,7 +103,8 @@ std::string hf_name_normalize(const std::string& name) {
   return n;
 }
 
-bool hf_name_to_lowbit(const std::string& hf, const HfBertConfig& c, std::string* lowbit, Shape* shape) {
+bool hf_name_to_lowbit(const std::string& hf, const HfBertConfig& c, std::string* lowbit,
+                       Shape* shape) {
   for (const Row& r : kRows) {
     int64_t layer = -1;
     if (match(r.hf, hf, c.layers, &layer)) {
@@ -103,7 +116,8 @@ bool hf_name_to_lowbit(const std::string& hf, const HfBertConfig& c, std::string
   return false;
 }
 
-bool lowbit_name_to_hf(const std::string& lowbit, const HfBertConfig& c, std::string* hf, Shape* shape) {
+bool lowbit_name_to_hf(const std::string& lowbit, const HfBertConfig& c, std::string* hf,
+                       Shape* shape) {
   for (const Row& r : kRows) {
     int64_t layer = -1;
     if (match(r.lowbit, lowbit, c.layers, &layer)) {
@@ -118,7 +132,8 @@ bool lowbit_name_to_hf(const std::string& lowbit, const HfBertConfig& c, std::st
 std::vector<std::string> hf_expected_lowbit_names(const HfBertConfig& c) {
   std::vector<std::string> out;
   for (const Row& r : kRows)
-    if (std::string(r.lowbit).find("{i}") == std::string::npos && std::string(r.lowbit).rfind("pooler", 0) != 0)
+    if (std::string(r.lowbit).find("{i}") == std::string::npos &&
+        std::string(r.lowbit).rfind("pooler", 0) != 0)
       out.push_back(r.lowbit);
   for (int64_t i = 0; i < c.layers; ++i)
     for (const Row& r : kRows)

@@ -18,9 +18,11 @@ namespace lowbit {
 std::string hf_name_normalize(const std::string& name);
 
 // Canonical HF name -> lowbit name and its shape; false when the table has no such row.
-bool hf_name_to_lowbit(const std::string& hf, const HfBertConfig& c, std::string* lowbit, Shape* shape);
+bool hf_name_to_lowbit(const std::string& hf, const HfBertConfig& c, std::string* lowbit,
+                       Shape* shape);
 // lowbit name -> canonical HF (BertModel) name and its shape; false when unknown.
-bool lowbit_name_to_hf(const std::string& lowbit, const HfBertConfig& c, std::string* hf, Shape* shape);
+bool lowbit_name_to_hf(const std::string& lowbit, const HfBertConfig& c, std::string* hf,
+                       Shape* shape);
 
 // Every lowbit encoder + pooler parameter a config implies, in table order.
 std::vector<std::string> hf_expected_lowbit_names(const HfBertConfig& c);

@@ -27,26 +27,34 @@ std::string file_text(const std::string& path) {
 // its own); a pretrained model must agree with it key by key. All mismatches in one message.
 void check_pretrained_shape(const Recipe& r, const PretrainedBert& p, const TaskData& data) {
   const HfBertConfig& c = p.config;
-  struct Pair { const char* key; int64_t recipe; const char* hf; int64_t config; };
+  struct Pair {
+    const char* key;
+    int64_t recipe;
+    const char* hf;
+    int64_t config;
+  };
   const Pair pairs[] = {
       {"model.layers", r.get_int("model.layers"), "num_hidden_layers", c.layers},
       {"model.hidden", r.get_int("model.hidden"), "hidden_size", c.hidden},
       {"model.heads", r.get_int("model.heads"), "num_attention_heads", c.heads},
       {"model.ffn", r.get_int("model.ffn"), "intermediate_size", c.ffn},
-      {"model.max_positions", r.get_int("model.max_positions"), "max_position_embeddings", c.max_positions},
+      {"model.max_positions", r.get_int("model.max_positions"), "max_position_embeddings",
+       c.max_positions},
       {"model.type_vocab", r.get_int("model.type_vocab"), "type_vocab_size", c.type_vocab},
   };
   std::string bad;
   for (const Pair& q : pairs)
-    if (q.recipe != q.config) bad += cat(bad.empty() ? "" : "; ", q.key, " = ", q.recipe, " but ", q.hf, " = ", q.config);
-  LB_CHECK(bad.empty(), "model.pretrained = ", p.dir, ": the recipe does not describe this model (", bad,
-           " in ", c.path, "); set those keys to the pretrained model's sizes");
-  LB_CHECK(data.vocab_size() == c.vocab, "model.pretrained = ", p.dir, ": the tokenizer has ", data.vocab_size(),
-           " tokens but ", c.path, " has vocab_size ", c.vocab, "; set model.vocab = ", p.vocab_path);
+    if (q.recipe != q.config)
+      bad += cat(bad.empty() ? "" : "; ", q.key, " = ", q.recipe, " but ", q.hf, " = ", q.config);
+  LB_CHECK(bad.empty(), "model.pretrained = ", p.dir, ": the recipe does not describe this model (",
+           bad, " in ", c.path, "); set those keys to the pretrained model's sizes");
+  LB_CHECK(data.vocab_size() == c.vocab, "model.pretrained = ", p.dir, ": the tokenizer has ",
+           data.vocab_size(), " tokens but ", c.path, " has vocab_size ", c.vocab,
+           "; set model.vocab = ", p.vocab_path);
   std::string vocab = r.get_string("model.vocab");
   std::string used = vocab == "default" ? find_default_vocab() : vocab;
-  LB_CHECK(file_text(used) == file_text(p.vocab_path), "model.pretrained = ", p.dir, ": model.vocab (", used,
-           ") differs from the pretrained model's ", p.vocab_path,
+  LB_CHECK(file_text(used) == file_text(p.vocab_path), "model.pretrained = ", p.dir,
+           ": model.vocab (", used, ") differs from the pretrained model's ", p.vocab_path,
            ", so token ids would not match its embeddings; set model.vocab = ", p.vocab_path);
 }
 
@@ -81,12 +89,12 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     for (const std::string& note : p.notes) std::printf("pretrained: %s\n", note.c_str());
     std::string fresh_list;
     for (const std::string& n : fresh) fresh_list += (fresh_list.empty() ? "" : ", ") + n;
-    std::printf("pretrained: %zu tensors from %s; new: %s\n", p.weights.size(), p.weights_path.c_str(),
-                fresh_list.c_str());
+    std::printf("pretrained: %zu tensors from %s; new: %s\n", p.weights.size(),
+                p.weights_path.c_str(), fresh_list.c_str());
     return model;
   }
-  LB_CHECK(r.get_string("model.pretrained").empty(), "model.pretrained is for model.kind = bert; a ",
-           kind, " model trains from scratch");
+  LB_CHECK(r.get_string("model.pretrained").empty(),
+           "model.pretrained is for model.kind = bert; a ", kind, " model trains from scratch");
   LB_CHECK(data.vocab_size() == 0, "model.kind = vit needs an image task, but data.task = ",
            r.get_string("data.task"), " is a text task");
   models::VitConfig c;

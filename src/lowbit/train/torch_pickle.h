@@ -20,7 +20,7 @@ struct TorchTensorRecord {
   std::string storage_type;  // "FloatStorage", "HalfStorage", ...
   std::string storage_key;   // archive entry data/<key>
   int64_t storage_numel = 0;
-  int64_t offset = 0;        // in elements
+  int64_t offset = 0;  // in elements
   std::vector<int64_t> shape, stride;
 };
 

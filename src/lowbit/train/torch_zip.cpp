@@ -56,25 +56,29 @@ std::string find_prefix(const ZipReader& zip) {
   std::string found;
   for (const ZipEntry& e : zip.entries()) {
     const std::string tail = "data.pkl";
-    if (e.name.size() >= tail.size() && e.name.compare(e.name.size() - tail.size(), tail.size(), tail) == 0) {
+    if (e.name.size() >= tail.size() &&
+        e.name.compare(e.name.size() - tail.size(), tail.size(), tail) == 0) {
       std::string prefix = e.name.substr(0, e.name.size() - tail.size());
       if (prefix.find('/') == prefix.size() - 1 || prefix.empty()) {
-        LB_CHECK(found.empty(), zip.path(), ": holds more than one data.pkl ('", found, "data.pkl', '", e.name, "')");
+        LB_CHECK(found.empty(), zip.path(), ": holds more than one data.pkl ('", found,
+                 "data.pkl', '", e.name, "')");
         found = prefix.empty() ? std::string("/") : prefix;
       }
     }
   }
-  LB_CHECK(!found.empty(), zip.path(), ": a zip archive without <name>/data.pkl, so not a torch.save file");
+  LB_CHECK(!found.empty(), zip.path(),
+           ": a zip archive without <name>/data.pkl, so not a torch.save file");
   return found == "/" ? std::string() : found;
 }
 
-Tensor materialize(const TorchTensorRecord& r, const std::vector<char>& storage, const std::string& where) {
+Tensor materialize(const TorchTensorRecord& r, const std::vector<char>& storage,
+                   const std::string& where) {
   int eb = torch_storage_element_bytes(r.storage_type);
   LB_CHECK(eb > 0, where, ": tensor '", r.name, "' uses storage type torch.", r.storage_type,
            ", which lowbit does not read");
-  LB_CHECK(static_cast<int64_t>(storage.size()) == r.storage_numel * eb, where, ": tensor '", r.name,
-           "': storage data/", r.storage_key, " is ", storage.size(), " bytes, the pickle says ",
-           r.storage_numel, " elements of ", eb, " bytes");
+  LB_CHECK(static_cast<int64_t>(storage.size()) == r.storage_numel * eb, where, ": tensor '",
+           r.name, "': storage data/", r.storage_key, " is ", storage.size(),
+           " bytes, the pickle says ", r.storage_numel, " elements of ", eb, " bytes");
   int64_t numel = 1, last = r.offset;
   for (size_t d = 0; d < r.shape.size(); ++d) {
     LB_CHECK(r.shape[d] >= 0 && r.stride[d] >= 0, where, ": tensor '", r.name, "' has size ",
@@ -86,7 +90,8 @@ Tensor materialize(const TorchTensorRecord& r, const std::vector<char>& storage,
     LB_CHECK(r.offset >= 0 && last < r.storage_numel, where, ": tensor '", r.name, "' (size ",
              shape_str(r.shape), ", stride ", shape_str(r.stride), ", offset ", r.offset,
              ") reads storage element ", last, " of data/", r.storage_key, ", which has ",
-             r.storage_numel, " (bytes [", r.offset * eb, ", ", (last + 1) * eb, ") of ", storage.size(), ")");
+             r.storage_numel, " (bytes [", r.offset * eb, ", ", (last + 1) * eb, ") of ",
+             storage.size(), ")");
   DType dt = target_dtype(r.storage_type);
   Tensor t = Tensor::empty(r.shape, dt);
   char* dst = static_cast<char*>(t.raw());
@@ -119,8 +124,10 @@ Tensor materialize(const TorchTensorRecord& r, const std::vector<char>& storage,
 }  // namespace
 
 std::vector<std::pair<std::string, Tensor>> torch_load_state_dict(const std::string& path) {
-  LB_CHECK(is_zip_file(path), path, ": not a zip archive. torch.save files from PyTorch < 1.6 "
-           "(the legacy format) are not read; re-save with a newer torch or convert to model.safetensors");
+  LB_CHECK(is_zip_file(path), path,
+           ": not a zip archive. torch.save files from PyTorch < 1.6 "
+           "(the legacy format) are not read; re-save with a newer torch or convert to "
+           "model.safetensors");
   ZipReader zip(path);
   std::string prefix = find_prefix(zip);
   if (const ZipEntry* bo = zip.find(prefix + "byteorder")) {

@@ -55,7 +55,8 @@ void ZipReader::read_central_directory() {
     }
   }
   LB_CHECK(end >= 0, path_, ": no zip end-of-central-directory record in the last ",
-           std::min<uint64_t>(size, kEndSize + 65535), " bytes (the file is truncated or not a zip)");
+           std::min<uint64_t>(size, kEndSize + 65535),
+           " bytes (the file is truncated or not a zip)");
   uint64_t count = le(b + end + 10, 2);
   uint64_t dir_size = le(b + end + 12, 4);
   uint64_t dir_offset = le(b + end + 16, 4);
@@ -82,14 +83,16 @@ void ZipReader::read_central_directory() {
     e.crc32 = static_cast<uint32_t>(le(b + p + 16, 4));
     e.compressed_size = le(b + p + 20, 4);
     e.size = le(b + p + 24, 4);
-    uint64_t name_len = le(b + p + 28, 2), extra_len = le(b + p + 30, 2), comment_len = le(b + p + 32, 2);
+    uint64_t name_len = le(b + p + 28, 2), extra_len = le(b + p + 30, 2),
+             comment_len = le(b + p + 32, 2);
     e.local_header_offset = le(b + p + 42, 4);
     uint64_t rec_end = p + kCentralSize + name_len + extra_len + comment_len;
     LB_CHECK(rec_end <= dir_offset + dir_size, path_, ": central directory record ", i,
              " at bytes [", p, ", ", rec_end, ") runs past the directory");
     e.name.assign(b + p + kCentralSize, name_len);
     // zip64 extra field (id 1): 64-bit values for exactly the fields that hold 0xffffffff.
-    for (uint64_t x = p + kCentralSize + name_len; x + 4 <= p + kCentralSize + name_len + extra_len;) {
+    for (uint64_t x = p + kCentralSize + name_len;
+         x + 4 <= p + kCentralSize + name_len + extra_len;) {
       uint64_t id = le(b + x, 2), len = le(b + x + 2, 2);
       uint64_t q = x + 4, qend = std::min(q + len, p + kCentralSize + name_len + extra_len);
       if (id == 1) {
@@ -123,12 +126,12 @@ std::vector<char> ZipReader::read(const ZipEntry& e) const {
            " (the file is truncated or corrupt)");
   uint64_t data = h + kLocalSize + le(b + h + 26, 2) + le(b + h + 28, 2);
   LB_CHECK(data <= size && e.compressed_size <= size - data, path_, ": entry '", e.name,
-           "': data at bytes [", data, ", ", data + e.compressed_size, ") runs past the end of the file (",
-           size, " bytes): the file is truncated");
+           "': data at bytes [", data, ", ", data + e.compressed_size,
+           ") runs past the end of the file (", size, " bytes): the file is truncated");
   std::vector<char> out(e.size);
   if (e.method == 0) {
-    LB_CHECK(e.compressed_size == e.size, path_, ": stored entry '", e.name, "' has compressed size ",
-             e.compressed_size, " != size ", e.size);
+    LB_CHECK(e.compressed_size == e.size, path_, ": stored entry '", e.name,
+             "' has compressed size ", e.compressed_size, " != size ", e.size);
     if (e.size) std::memcpy(out.data(), b + data, e.size);
   } else if (e.method == 8) {
     z_stream z{};
