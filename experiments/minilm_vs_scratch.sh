@@ -4,7 +4,8 @@
 # (experiments/wordnet_subset.py; lowbit's own loaders keep file order, nouns first, so a capped
 # data.max_train_examples would see nouns only). Same recipe, steps and data for each pair;
 # prints each run's summary. Usage: experiments/minilm_vs_scratch.sh [N_TRAIN N_TEST EPOCHS]
-# LOWBIT=path/to/lowbit uses that binary instead of building build/lowbit.
+# LOWBIT=path/to/lowbit uses that binary instead of building build/lowbit; TASKS="wordnet-pos"
+# runs one task only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_train=${1:-2000} n_test=${2:-1000} epochs=${3:-2}
@@ -17,7 +18,7 @@ if [ -z "${LOWBIT:-}" ]; then
 fi
 "$lowbit" info | head -5
 steps=$(( (n_train + 31) / 32 * epochs ))
-for task in wordnet-supersense wordnet-pos; do
+for task in ${TASKS:-wordnet-supersense wordnet-pos}; do
   sub=runs/subsets/$task-$n_train-$n_test
   python3 experiments/wordnet_subset.py "$task" "$n_train" "$n_test" "$sub"
   recipe=recipes/minilm-wordnet.toml

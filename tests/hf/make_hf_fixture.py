@@ -231,8 +231,8 @@ def check_export(folder, test_file=None):
         real = fx["mask"][pick, :t].astype(bool)
         dh = float(np.abs(o.last_hidden_state.numpy()[real] - fx["hidden"]).max())
         dp = float(np.abs(o.pooler_output.numpy() - fx["pooled"]).max())
-        print(f"{folder}: loaded as {cls.__name__}, no missing/unexpected keys; vs fixture: "
-              f"max |d hidden| {dh:.3g}, max |d pooled| {dp:.3g}")
+        print(f"{folder}: loaded as {cls.__name__}, no missing/unexpected keys; vs the fixture "
+              f"(0 for the unchanged pretrained encoder): max |d hidden| {dh:.3g}, max |d pooled| {dp:.3g}")
         if classifier:
             logits = model(**batch).logits.numpy()
             print(f"labels {len(cfg.id2label)}: {list(cfg.id2label.values())[:4]}...; predictions of the 20 "
