@@ -62,9 +62,11 @@ struct IntOperand {
   }
 };
 
-// Codes uniform over the whole bits range; with `extremes`, only the two ends of the range.
+// Codes uniform over the whole bits range; with `extremes`, only the two ends of the range;
+// with `fill` (not INT32_MIN), that one code everywhere (integer sources).
 inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool trans, int64_t op_rows,
-                                   int64_t op_cols, bool extremes = false) {
+                                   int64_t op_cols, bool extremes = false,
+                                   int32_t fill = INT32_MIN) {
   IntOperand x;
   x.src = src;
   x.bits = bits;
@@ -80,6 +82,7 @@ inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool tran
   x.bytes.assign(static_cast<size_t>(nbytes + x.offset + 64), 0);
   const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
   auto draw = [&]() -> int32_t {
+    if (fill != INT32_MIN) return fill;
     if (extremes) return rng.below(2) ? hi : lo;
     return lo + static_cast<int32_t>(rng.below(static_cast<uint64_t>(hi - lo + 1)));
   };
