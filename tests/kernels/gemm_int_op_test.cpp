@@ -17,16 +17,15 @@ using testing::check_int_gemm;
 using testing::IntCase;
 using testing::make_int_operand;
 
-// Every runnable variant of the family, forced through the cap.
+// Every runnable variant of the family, forced through the op layer's override.
 template <class Fn>
 void for_each_variant(const KernelFamily<GemmIntKernel>& family, Fn fn) {
-  Isa saved = isa_cap();
   for (const GemmIntKernel* kern : family.runnable()) {
-    isa_cap_set(kern->isa);
+    ops::gemm_int_kernel_override(kern);
     fn(*kern);
     if (::testing::Test::HasFailure()) break;
   }
-  isa_cap_set(saved);
+  ops::gemm_int_kernel_override(nullptr);
 }
 
 TEST(GemmIntPlan, ExactBoundsAndChunks) {
@@ -57,10 +56,12 @@ TEST(GemmIntPlan, ExactBoundsAndChunks) {
 TEST(GemmIntExtremes, Int8AtMaxK) {
   const int64_t k = ops::gemm_int_max_exact_k(8, 8), m = 7, n = 19;
   for_each_variant(gemm_s8_kernels(), [&](const GemmIntKernel& kern) {
+    // A variant that needs B without -128 gets -127 there: 2 * 128 * 127 per VPMADDUBSW lane.
+    const int8_t bmin = kern.b_symmetric ? -127 : -128;
     for (int pattern = 0; pattern < 3; ++pattern) {
       std::vector<int8_t> a(m * k), b(k * n);
       for (size_t i = 0; i < a.size(); ++i) a[i] = pattern == 1 && i % 3 == 0 ? 127 : -128;
-      for (size_t i = 0; i < b.size(); ++i) b[i] = pattern == 2 ? 127 : -128;
+      for (size_t i = 0; i < b.size(); ++i) b[i] = pattern == 2 ? 127 : bmin;
       std::vector<int32_t> c(m * n);
       ops::IntMatrix am{GemmIntSrc::s8, a.data(), k, false, 8, 0.0f};
       ops::IntMatrix bm{GemmIntSrc::s8, b.data(), n, false, 8, 0.0f};
@@ -77,7 +78,7 @@ TEST(GemmIntExtremes, Int8AtMaxK) {
       }
     }
     // One step further the sum can leave int32: raw int32 output is refused, int64 is exact.
-    std::vector<int8_t> a(3 * (k + 1), -128), b((k + 1) * 2, -128);
+    std::vector<int8_t> a(3 * (k + 1), -128), b((k + 1) * 2, bmin);
     std::vector<int32_t> c32(6);
     std::vector<int64_t> c64(6);
     ops::IntMatrix am{GemmIntSrc::s8, a.data(), k + 1, false, 8, 0.0f};
@@ -90,7 +91,7 @@ TEST(GemmIntExtremes, Int8AtMaxK) {
     out.mode = GemmIntOut::i64;
     out.c = c64.data();
     ops::gemm_int(3, 2, k + 1, am, bm, out);
-    for (int64_t v : c64) ASSERT_EQ(v, (k + 1) * 16384) << kern.name;
+    for (int64_t v : c64) ASSERT_EQ(v, (k + 1) * 128 * -bmin) << kern.name;
   });
 }
 
@@ -110,6 +111,7 @@ TEST(GemmIntExtremes, ConstantCodesAtLargeK) {
       {&gemm_s4_kernels(), GemmIntSrc::s4, 4, 4099, 7, 7},
       {&gemm_s4_kernels(), GemmIntSrc::s4, 4, 1027, -8, -8},
       {&gemm_s8_kernels(), GemmIntSrc::s8, 8, 131071, 127, -128},
+      {&gemm_s8_kernels(), GemmIntSrc::s8, 8, 131071, -128, -128},
       {&gemm_s16_kernels(), GemmIntSrc::s16, 16, 4096, -32768, -32768},
       {&gemm_s16_kernels(), GemmIntSrc::s16, 16, 1000, 32767, -32768},
       {&gemm_s16_kernels(), GemmIntSrc::s16, 12, 511, -2048, -2048},
@@ -119,7 +121,8 @@ TEST(GemmIntExtremes, ConstantCodesAtLargeK) {
     for_each_variant(*cs.family, [&](const GemmIntKernel& kern) {
       Rng rng(1);
       auto a = make_int_operand(rng, cs.src, cs.bits, false, 7, cs.k, false, cs.a);
-      auto b = make_int_operand(rng, cs.src, cs.bits, true, cs.k, 17, false, cs.b);
+      const int32_t bcode = kern.b_symmetric && cs.b == -128 ? -127 : cs.b;
+      auto b = make_int_operand(rng, cs.src, cs.bits, true, cs.k, 17, false, bcode);
       const bool wide = ops::gemm_int_plan(cs.k, cs.bits, cs.bits).wide();
       IntCase c{7, 17, cs.k, wide ? GemmIntOut::i64 : GemmIntOut::i32, false, false, false};
       ASSERT_TRUE(check_int_gemm(kern.name, a, b, c, rng)) << cs.a << " x " << cs.b;
@@ -143,7 +146,7 @@ TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
       for (int t = 0; t < 3; ++t) {
         const bool ta = t == 2, tb = t == 0;
         auto a = make_int_operand(rng, cs.src, cs.bits, ta, 13, cs.k, true);
-        auto b = make_int_operand(rng, cs.src, cs.bits, tb, cs.k, 21, true);
+        auto b = make_int_operand(rng, cs.src, cs.bits, tb, cs.k, 21, true, INT32_MIN, kern.b_symmetric);
         const bool wide = ops::gemm_int_plan(cs.k, cs.bits, cs.bits).wide();
         IntCase c{13, 21, cs.k, wide ? GemmIntOut::i64 : GemmIntOut::i32, false, false, false};
         ASSERT_TRUE(check_int_gemm(kern.name, a, b, c, rng));
@@ -157,13 +160,13 @@ TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
 // take the split-M path, the split-N path, int64 chunks and the 16-bit byte split.
 TEST(GemmIntThreads, OneAndTwoThreadsBitwise) {
   int saved = num_threads();
-  struct Shape { int64_t m, n, k; GemmIntSrc src; int bits; };
-  for (Shape s : {Shape{300, 100, 800, GemmIntSrc::s8, 8}, Shape{5, 300, 600, GemmIntSrc::s8, 8},
-                  Shape{257, 257, 257, GemmIntSrc::s4, 4}, Shape{120, 90, 1100, GemmIntSrc::s16, 12},
-                  Shape{64, 200, 300, GemmIntSrc::s16, 16}}) {
+  struct Shape { int64_t m, n, k; GemmIntSrc src; int bits; bool sym; };
+  for (Shape s : {Shape{300, 100, 800, GemmIntSrc::s8, 8, true}, Shape{5, 300, 600, GemmIntSrc::s8, 8, true},
+                  Shape{200, 70, 300, GemmIntSrc::s8, 8, false}, Shape{257, 257, 257, GemmIntSrc::s4, 4, false},
+                  Shape{120, 90, 1100, GemmIntSrc::s16, 12, false}, Shape{64, 200, 300, GemmIntSrc::s16, 16, false}}) {
     Rng rng(s.m + s.k);
     auto a = make_int_operand(rng, s.src, s.bits, false, s.m, s.k);
-    auto b = make_int_operand(rng, s.src, s.bits, true, s.k, s.n);
+    auto b = make_int_operand(rng, s.src, s.bits, true, s.k, s.n, false, INT32_MIN, s.sym);
     std::vector<float> rs(s.m), c1(s.m * s.n, 0.5f), c2 = c1;
     for (float& v : rs) v = rng.uniform();
     float cs = 0.25f;

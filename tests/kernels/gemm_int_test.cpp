@@ -41,16 +41,17 @@ std::vector<SrcPair> pairs_for(const char* family) {
 // The training products' orientations: Y = X·Wᵀ (NT), dX = dY·W (NN), dW = dYᵀ·X (TN), and TT.
 const bool kTrans[4][2] = {{false, true}, {false, false}, {true, false}, {true, true}};
 
+// Runs every variant the CPU supports (forced through the op layer's override, since two
+// variants may share an ISA); the others are reported as skipped.
 void run_family(const KernelFamily<GemmIntKernel>& family) {
-  Isa saved = isa_cap();
   const std::vector<int64_t> ks = {0, 1, 3, 4, 5, 7, 8, 9, 31, 257, 513};
+  struct Restore { ~Restore() { ops::gemm_int_kernel_override(nullptr); } } restore;
   for (const GemmIntKernel& kern : family.all()) {
     if (!cpu_supports(kern.isa)) {
       std::printf("[  SKIPPED ] %s: this CPU has no %s\n", kern.name, isa_name(kern.isa));
       continue;
     }
-    isa_cap_set(kern.isa);
-    ASSERT_STREQ(family.chosen().name, kern.name);
+    ops::gemm_int_kernel_override(&kern);
     const std::vector<SrcPair> pairs = pairs_for(family.family());
     Rng rng(std::hash<std::string>{}(kern.name) % 1000);
     int64_t idx = 0;
@@ -70,17 +71,43 @@ void run_family(const KernelFamily<GemmIntKernel>& family) {
           if (mode == GemmIntOut::i32 && plan.wide()) mode = GemmIntOut::i64;
           IntCase c{m, n, k, mode, idx % 3 == 0, idx % 5 != 0, idx % 2 == 0};
           auto a = make_int_operand(rng, sp.a_src, sp.a_bits, tr[0], m, k);
-          auto b = make_int_operand(rng, sp.b_src, sp.b_bits, tr[1], k, n);
-          if (!check_int_gemm(kern.name, a, b, c, rng)) return isa_cap_set(saved);
+          auto b = make_int_operand(rng, sp.b_src, sp.b_bits, tr[1], k, n, false, INT32_MIN, kern.b_symmetric);
+          if (!check_int_gemm(kern.name, a, b, c, rng)) return;
         }
     // The three training products on one mid-size shape each, for every operand kind.
     for (const SrcPair& sp : pairs)
       for (int t = 0; t < 3; ++t) {
         auto a = make_int_operand(rng, sp.a_src, sp.a_bits, kTrans[t][0], 37, 300);
-        auto b = make_int_operand(rng, sp.b_src, sp.b_bits, kTrans[t][1], 300, 45);
+        auto b = make_int_operand(rng, sp.b_src, sp.b_bits, kTrans[t][1], 300, 45, false, INT32_MIN,
+                                  kern.b_symmetric);
         if (!check_int_gemm(kern.name, a, b, IntCase{37, 45, 300, GemmIntOut::f32_acc, true, true, false}, rng))
-          return isa_cap_set(saved);
+          return;
       }
+  }
+}
+
+// LOWBIT_MAX_ISA (isa_cap_set) selects the variant: each runnable ISA in turn, and the int8
+// VPSIGNB kernel hands over to VPMADDWD when B holds -128.
+TEST(GemmInt, IsaCapAndOperandsSelectTheVariant) {
+  Isa saved = isa_cap();
+  std::vector<int8_t> sym(64, -127), full(64, -127);
+  full[17] = -128;
+  ops::IntMatrix bs{GemmIntSrc::s8, sym.data(), 8, false, 8, 0.0f};
+  ops::IntMatrix bf{GemmIntSrc::s8, full.data(), 8, false, 8, 0.0f};
+  for (const auto* family : {&gemm_s8_kernels(), &gemm_s16_kernels(), &gemm_s4_kernels()})
+    for (const GemmIntKernel* kern : family->runnable()) {
+      isa_cap_set(kern->isa);
+      ops::IntGemmPlan plan = ops::gemm_int_plan(8, 8, 8);
+      plan.family = family;
+      const GemmIntKernel& got = ops::gemm_int_kernel_for(plan, bs, 8, 8);
+      EXPECT_EQ(got.isa, kern->isa) << family->family();
+      EXPECT_STREQ(got.name, family->chosen().name);
+    }
+  if (cpu_supports(Isa::avx2)) {
+    isa_cap_set(Isa::avx2);
+    ops::IntGemmPlan plan = ops::gemm_int_plan(8, 8, 8);
+    EXPECT_STREQ(ops::gemm_int_kernel_for(plan, bs, 8, 8).name, "gemm_s8_avx2");
+    EXPECT_STREQ(ops::gemm_int_kernel_for(plan, bf, 8, 8).name, "gemm_s8_avx2_madd");
   }
   isa_cap_set(saved);
 }
@@ -104,7 +131,8 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
             if (bits == 16 && k > 31) continue;
             const GemmIntSrc src = bits == 16 ? GemmIntSrc::s16 : GemmIntSrc::s8;
             auto a = make_int_operand(rng, src, bits, false, m, k);
-            auto b = make_int_operand(rng, src, bits == 16 ? 12 : bits, true, k, n);
+            auto b = make_int_operand(rng, src, bits == 16 ? 12 : bits, true, k, n, false, INT32_MIN,
+                                      kern->b_symmetric);
             std::vector<uint8_t> ap(gemm_int_panel_bytes(kern->panel, kern->mr, k, false)),
                 bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
             GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};

@@ -63,10 +63,11 @@ struct IntOperand {
 };
 
 // Codes uniform over the whole bits range; with `extremes`, only the two ends of the range;
-// with `fill` (not INT32_MIN), that one code everywhere (integer sources).
+// with `fill` (not INT32_MIN), that one code everywhere (integer sources); `symmetric` leaves
+// out -2^(bits-1) (the grid of formats/intn).
 inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool trans, int64_t op_rows,
                                    int64_t op_cols, bool extremes = false,
-                                   int32_t fill = INT32_MIN) {
+                                   int32_t fill = INT32_MIN, bool symmetric = false) {
   IntOperand x;
   x.src = src;
   x.bits = bits;
@@ -80,7 +81,7 @@ inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool tran
   const int64_t nbytes = src == GemmIntSrc::s4 ? (n + 1) / 2 : n * elem;
   x.offset = src == GemmIntSrc::s4 ? 1 : 3 * elem;
   x.bytes.assign(static_cast<size_t>(nbytes + x.offset + 64), 0);
-  const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+  const int32_t lo = -(1 << (bits - 1)) + (symmetric ? 1 : 0), hi = (1 << (bits - 1)) - 1;
   auto draw = [&]() -> int32_t {
     if (fill != INT32_MIN) return fill;
     if (extremes) return rng.below(2) ? hi : lo;

@@ -8,8 +8,9 @@
 //   s32_k1  (ref)          int32  panel[(g*R + r)*1 + t]
 //   s16_k2  (VPMADDWD,     int16  panel[(g*R + r)*2 + t]       (t = 0, 1: a k-pair)
 //            VPDPWSSD)
-//   u8s8_k4 (VPDPBUSD,     A: uint8 panel[(g*R + r)*4 + t] = a + a_offset   (a k-quad)
-//            VPMADDUBSW)   B:  int8 panel[(g*R + r)*4 + t] = b, then a trailer of R int32,
+//   u8s8_k4 (VPDPBUSD,     A: uint8 panel[(g*R + r)*4 + t] = a + a_offset   (a k-quad;
+//            VPMADDUBSW)       a_offset 0 stores the int8 code itself)
+//                          B:  int8 panel[(g*R + r)*4 + t] = b, then a trailer of R int32,
 //                          corr[r] = -a_offset * sum_k b[k][r], that the micro-kernel adds
 //                          (it makes the unsigned A exact: sum (a+o)*b - o*sum b = sum a*b).
 // Every panel's byte size is rounded up to 64 so panels start on cache lines.
@@ -40,10 +41,14 @@ struct GemmIntKernel {
   GemmIntPanel panel;
   int a_offset;  // u8s8_k4 only: added to A codes when packing (128 for VPDPBUSD, 8 for int4)
   GemmIntMicroFn micro;
+  // B codes must exclude -2^(bits-1) (the symmetric grid of formats/intn); the op layer checks
+  // and falls back to the next variant when they do not.
+  bool b_symmetric = false;
 };
 
 // Operand codes for int8 (and anything of <= 8 bits): avx512vnni (6x32), avxvnni (6x16),
-// avx2 (6x16 VPMADDWD on codes widened to int16 while packing), ref (scalar 4x8).
+// avx2 (6x16 VPSIGNB + VPMADDUBSW, B without -128), avx2_madd (6x16 VPMADDWD on codes widened
+// to int16 while packing: any codes), ref (scalar 4x8).
 const KernelFamily<GemmIntKernel>& gemm_s8_kernels();
 // Codes of 9..16 bits: avx512vnni (VPDPWSSD 6x32), avxvnni (VPDPWSSD 6x16), avx2 (VPMADDWD 6x16),
 // ref. Operands may still be int8 (a mixed int8 x int16 product).
@@ -57,6 +62,8 @@ void gemm_s32k1_micro_ref(int64_t k, const void* a, const void* b, int32_t* c, i
                           int64_t m, int64_t n);
 void gemm_s16k2_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                            int64_t m, int64_t n);
+void gemm_s8s8k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                            int64_t m, int64_t n);
 void gemm_u4s4k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                             int64_t m, int64_t n);
 void gemm_u8s8k4_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,

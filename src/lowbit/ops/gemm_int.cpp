@@ -3,6 +3,7 @@
 #include "lowbit/ops/gemm_int.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -200,7 +201,58 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   }
 }
 
+std::atomic<const GemmIntKernel*> g_override{nullptr};
+
+bool in_family(const KernelFamily<GemmIntKernel>& family, const GemmIntKernel* kern) {
+  for (const GemmIntKernel& k : family.all())
+    if (&k == kern) return true;
+  return false;
+}
+
+// No code of op(B) (k, n) is -2^(bits-1). f32 sources are clamped to +-qmax, so never.
+bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
+  if (b.src == GemmIntSrc::f32) return true;
+  const int64_t rows = b.trans ? n : k, cols = b.trans ? k : n;
+  const int32_t lowest = -(1 << (b.bits - 1));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t idx = r * b.ld + c;
+      int32_t v;
+      switch (b.src) {
+        case GemmIntSrc::s8: v = static_cast<const int8_t*>(b.data)[idx]; break;
+        case GemmIntSrc::s16: v = static_cast<const int16_t*>(b.data)[idx]; break;
+        default: {
+          uint8_t byte = static_cast<const uint8_t*>(b.data)[idx >> 1];
+          v = (idx & 1) ? int4_high(byte) : int4_low(byte);
+        }
+      }
+      if (v <= lowest) return false;
+    }
+  return true;
+}
+
 }  // namespace
+
+const GemmIntKernel& gemm_int_kernel_for(const IntGemmPlan& plan, const IntMatrix& b, int64_t k,
+                                         int64_t n) {
+  const GemmIntKernel* forced = g_override.load();
+  int symmetric = -1;  // unknown until a variant asks
+  auto meets = [&](const GemmIntKernel& kern) {
+    if (!kern.b_symmetric || b.bits < 8) return true;
+    if (symmetric < 0) symmetric = b_is_symmetric(b, k, n) ? 1 : 0;
+    return symmetric == 1;
+  };
+  if (forced && in_family(*plan.family, forced)) {
+    LB_CHECK(meets(*forced), "[gemm_int] forced variant ", forced->name,
+             " needs B codes without -", 1 << (b.bits - 1));
+    return *forced;
+  }
+  for (const GemmIntKernel& kern : plan.family->all())
+    if (isa_usable(kern.isa) && meets(kern)) return kern;
+  return plan.family->all().back();
+}
+
+void gemm_int_kernel_override(const GemmIntKernel* kern) { g_override.store(kern); }
 
 int64_t gemm_int_max_exact_k(int bits_a, int bits_b) {
   const int64_t prod = (int64_t(1) << (bits_a - 1)) * (int64_t(1) << (bits_b - 1));
@@ -251,7 +303,7 @@ void gemm_int(int64_t m, int64_t n, int64_t k, const IntMatrix& a, const IntMatr
   LB_CHECK(out.mode != GemmIntOut::i32 || !t.plan.wide(), "[gemm_int] k = ", k, " with ", a.bits,
            "-bit x ", b.bits, "-bit codes can exceed int32 (exact up to k = ", t.plan.max_exact_k,
            "); ask for i64 or f32 output");
-  t.kern = &t.plan.family->chosen();
+  t.kern = &gemm_int_kernel_for(t.plan, b, k, n);
   t.nplanes = t.plan.split_a ? 2 : 1;
   for (int64_t q = 0; q < t.plan.nkblocks; ++q) {
     t.kb_start.push_back(q * t.plan.kblock);

@@ -53,6 +53,14 @@ IntGemmPlan gemm_int_plan(int64_t k, int bits_a, int bits_b);
 // 8191 for 10 x 10, 131071 for 8 x 8, 33554431 for 4 x 4.
 int64_t gemm_int_max_exact_k(int bits_a, int bits_b);
 
+// The variant gemm_int runs: the family's first usable entry (CPU and LOWBIT_MAX_ISA cap) whose
+// requirements B meets (see GemmIntKernel::b_symmetric; B is scanned for -128 when needed).
+const GemmIntKernel& gemm_int_kernel_for(const IntGemmPlan& plan, const IntMatrix& b, int64_t k,
+                                         int64_t n);
+// Tests: run `kern` whenever the plan's family lists it (nullptr: back to the registry's choice).
+// A forced variant whose requirements B does not meet is an error, not a fallback.
+void gemm_int_kernel_override(const GemmIntKernel* kern);
+
 // C(m, n) from op(A) (m, k) and op(B) (k, n). Threads split output tiles only: every thread
 // count gives the same bits. Raw int32 output is refused where the plan needs int64.
 void gemm_int(int64_t m, int64_t n, int64_t k, const IntMatrix& a, const IntMatrix& b,

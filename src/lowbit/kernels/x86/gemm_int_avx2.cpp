@@ -1,5 +1,6 @@
-// AVX2 integer GEMM micro-kernels: 6x16 VPMADDWD on int16 k-pairs (int8 and int16 codes), and
-// 6x16 VPMADDUBSW on u8 x s8 k-quads with int16 accumulation for codes of <= 4 bits.
+// AVX2 integer GEMM micro-kernels, 6x16 each: VPMADDWD on int16 k-pairs (any int8 / int16
+// codes), VPSIGNB + VPMADDUBSW on int8 k-quads (B without -128), and VPMADDUBSW with int16
+// accumulation on u8 x s8 k-quads for codes of <= 4 bits.
 #include <immintrin.h>
 
 #include <cstring>
@@ -43,6 +44,32 @@ void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64
     }
     a += 2 * kMr;
     b += 2 * kNr;
+  }
+  store_tile(acc, c, ldc);
+}
+
+// u8s8_k4 with a_offset 0 (both int8) for B codes in [-127, 127]: VPMADDUBSW takes |a| as
+// unsigned (|-128| = 128 as a byte) and b with a's sign (VPSIGNB; exact since b != -128), so a
+// lane is |a0| b0' + |a1| b1' with |.| <= 2 * 128 * 127 = 32512: it never saturates. VPMADDWD
+// by ones then adds the two k-halves of a column into int32. Twice the multiply-adds of
+// VPMADDWD per multiply instruction, for two extra ALU operations (VPABSB, VPSIGNB).
+void s8s8k4_full(int64_t k, const int8_t* a, const int8_t* b, int32_t* c, int64_t ldc) {
+  __m256i acc[kMr][2];
+  for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int64_t groups = (k + 3) / 4;
+#pragma GCC unroll 2
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i) {
+      __m256i ai = broadcast32(a + 4 * i), ua = _mm256_abs_epi8(ai);
+      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b0, ai)), ones));
+      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b1, ai)), ones));
+    }
+    a += 4 * kMr;
+    b += 4 * kNr;
   }
   store_tile(acc, c, ldc);
 }
@@ -100,6 +127,11 @@ void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, in
 void gemm_s16k2_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                            int64_t m, int64_t n) {
   run_tile<decltype(&s16k2_full), int16_t, int16_t>(s16k2_full, k, a, b, c, ldc, m, n);
+}
+
+void gemm_s8s8k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                            int64_t m, int64_t n) {
+  run_tile<decltype(&s8s8k4_full), int8_t, int8_t>(s8s8k4_full, k, a, b, c, ldc, m, n);
 }
 
 void gemm_u4s4k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
