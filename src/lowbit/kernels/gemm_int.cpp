@@ -1,6 +1,9 @@
 // The integer GEMM kernel families (best first, `_ref` last) and the tile epilogue that turns
-// exact integer sums into f32 outputs. Baseline x86-64 code: its IEEE operations are the spec.
+// exact integer sums into f32 outputs. Baseline x86-64 code (SSE2 at most), so every path runs
+// the same IEEE operations; the spec is gemm_int_epilogue_ref (kernels/ref/gemm_int_ref.h).
 #include "lowbit/kernels/gemm_int.h"
+
+#include <emmintrin.h>
 
 namespace lowbit {
 
@@ -100,11 +103,58 @@ void epilogue(const Acc* acc, int64_t lda, int64_t m, int64_t n, const GemmIntEp
   }
 }
 
+// The f32 modes on int32 sums, 4 lanes at a time with SSE2 (baseline): the same IEEE operations
+// in the same order as the scalar loop, so the bits match it exactly.
+template <bool kColVec, bool kBias, bool kAcc>
+void epilogue_f32_sse2(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
+                       const GemmIntEpilogue& epi) {
+  const ScaleView rs{epi.row_scale, epi.row_scale_stride};
+  const float cs0 = epi.col_scale ? epi.col_scale[0] : 1.0f;
+  auto* c = static_cast<float*>(epi.c);
+  for (int64_t i = 0; i < m; ++i) {
+    const float r = rs.at(i);
+    const __m128 rv = _mm_set1_ps(r), csv = _mm_set1_ps(cs0);
+    float* row = c + i * epi.ldc;
+    const int32_t* a = acc + i * lda;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      __m128 t = _mm_cvtepi32_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j)));
+      t = _mm_mul_ps(t, rv);
+      t = _mm_mul_ps(t, kColVec ? _mm_loadu_ps(epi.col_scale + j) : csv);
+      if (kBias) t = _mm_add_ps(t, _mm_loadu_ps(epi.bias + j));
+      if (kAcc) t = _mm_add_ps(_mm_loadu_ps(row + j), t);
+      _mm_storeu_ps(row + j, t);
+    }
+    for (; j < n; ++j) {
+      float t = static_cast<float>(a[j]);
+      t = t * r;
+      t = t * (kColVec ? epi.col_scale[j] : cs0);
+      if (kBias) t = t + epi.bias[j];
+      row[j] = kAcc ? row[j] + t : t;
+    }
+  }
+}
+
+template <bool kColVec, bool kBias>
+void epilogue_f32_sse2_acc(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
+                           const GemmIntEpilogue& epi) {
+  if (epi.out == GemmIntOut::f32_acc) epilogue_f32_sse2<kColVec, kBias, true>(acc, lda, m, n, epi);
+  else epilogue_f32_sse2<kColVec, kBias, false>(acc, lda, m, n, epi);
+}
+
 }  // namespace
 
 void gemm_int_epilogue_i32(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
                            const GemmIntEpilogue& epi) {
-  epilogue(acc, lda, m, n, epi);
+  if (epi.out != GemmIntOut::f32 && epi.out != GemmIntOut::f32_acc) return epilogue(acc, lda, m, n, epi);
+  const bool col_vec = epi.col_scale && epi.col_scale_stride == 1;
+  if (col_vec) {
+    if (epi.bias) epilogue_f32_sse2_acc<true, true>(acc, lda, m, n, epi);
+    else epilogue_f32_sse2_acc<true, false>(acc, lda, m, n, epi);
+  } else {
+    if (epi.bias) epilogue_f32_sse2_acc<false, true>(acc, lda, m, n, epi);
+    else epilogue_f32_sse2_acc<false, false>(acc, lda, m, n, epi);
+  }
 }
 
 void gemm_int_epilogue_i64(const int64_t* acc, int64_t lda, int64_t m, int64_t n,

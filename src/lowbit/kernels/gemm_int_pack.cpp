@@ -1,7 +1,10 @@
 // Packers of the integer GEMM panels (layouts in gemm_int.h): every source (int8, int16, packed
 // int4, f32 quantized on the fly) and both orientations into every panel format, baseline code.
+#include <emmintrin.h>
+
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/formats/intn.h"
 #include "lowbit/kernels/gemm_int.h"
@@ -56,6 +59,90 @@ constexpr int kg() {
   return P == GemmIntPanel::s32_k1 ? 1 : (P == GemmIntPanel::s16_k2 ? 2 : 4);
 }
 
+// Fast paths (SSE2, baseline x86-64) for int8 / int16 codes, writing exactly what the generic
+// loop writes: whole k-groups of whole rows; the caller's generic loop does the ragged rest.
+// Returns how many leading k-groups were packed for every row (0: not handled).
+template <GemmIntPanel P, GemmIntSrc S>
+int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                  int64_t p0, int64_t k, void* dst) {
+  constexpr int KG = kg<P>();
+  const int64_t groups = k / KG;
+  if (x.plane != 0 || groups == 0) return 0;
+  if constexpr (P == GemmIntPanel::u8s8_k4 && S == GemmIntSrc::s8) {
+    const auto* src = static_cast<const int8_t*>(x.data);
+    auto* out = static_cast<uint8_t*>(dst);
+    const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
+    if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
+      for (int64_t r = 0; r < rows; ++r) {
+        const int8_t* row = src + (r0 + r) * x.ld + p0;
+        int64_t g = 0;
+        for (; g + 4 <= groups; g += 4) {
+          alignas(16) uint32_t q[4];
+          _mm_store_si128(reinterpret_cast<__m128i*>(q),
+                          _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 4 * g)), off));
+          for (int t = 0; t < 4; ++t) std::memcpy(out + ((g + t) * R + r) * 4, &q[t], 4);
+        }
+        for (; g < groups; ++g)
+          for (int t = 0; t < 4; ++t)
+            out[(g * R + r) * 4 + t] = static_cast<uint8_t>(row[4 * g + t] + a_offset);
+      }
+      return groups;
+    }
+    if (rows % 16 != 0) return 0;
+    for (int64_t g = 0; g < groups; ++g) {  // 4 source rows x 16 columns -> 16 k-quads
+      const int8_t* s0 = src + (p0 + 4 * g) * x.ld + r0;
+      for (int64_t r = 0; r < rows; r += 16) {
+        __m128i v[4];
+        for (int t = 0; t < 4; ++t)
+          v[t] = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r)), off);
+        __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
+        __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
+        auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 4);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(t0, t2));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(t0, t2));
+        _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
+        _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
+      }
+    }
+    return groups;
+  }
+  if constexpr (P == GemmIntPanel::s16_k2 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s16)) {
+    using T = std::conditional_t<S == GemmIntSrc::s8, int8_t, int16_t>;
+    const auto* src = static_cast<const T*>(x.data);
+    auto* out = static_cast<int16_t*>(dst);
+    if (!x.trans) {  // k-pairs of a contiguous source row
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = src + (r0 + r) * x.ld + p0;
+        for (int64_t g = 0; g < groups; ++g) {
+          out[(g * R + r) * 2] = row[2 * g];
+          out[(g * R + r) * 2 + 1] = row[2 * g + 1];
+        }
+      }
+      return groups;
+    }
+    if (rows % 8 != 0) return 0;
+    for (int64_t g = 0; g < groups; ++g) {  // 2 source rows x 8 columns -> 8 k-pairs
+      const T* s0 = src + (p0 + 2 * g) * x.ld + r0;
+      for (int64_t r = 0; r < rows; r += 8) {
+        __m128i v[2];
+        for (int t = 0; t < 2; ++t) {
+          if constexpr (S == GemmIntSrc::s8) {
+            __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r));
+            v[t] = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);  // sign-extend 8 bytes
+          } else {
+            v[t] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r));
+          }
+        }
+        auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 2);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(v[0], v[1]));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(v[0], v[1]));
+      }
+    }
+    return groups;
+  }
+  return 0;
+}
+
 // One panel: rows [r0, r0 + rows) (rows <= R) of op(X) over k-range [p0, p0 + k).
 template <GemmIntPanel P, GemmIntSrc S>
 void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
@@ -67,16 +154,17 @@ void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t 
   if (P == GemmIntPanel::u8s8_k4 && !is_b && a_offset != 0)
     std::memset(dst, a_offset, static_cast<size_t>(groups * R * KG));
   const int plane = x.plane;
+  const int64_t pdone = pack_fast<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst) * KG;
   if (!x.trans) {
     // Row-major walk: each panel row reads one contiguous source row.
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t p = 0; p < k; ++p) {
+      for (int64_t p = pdone; p < k; ++p) {
         int32_t v = plane_of(load<S>(x, r0 + r, p0 + p), plane);
         put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
       }
   } else {
     // k-major walk: op(X)[r][p] = X[p][r], so each p reads `rows` contiguous elements.
-    for (int64_t p = 0; p < k; ++p)
+    for (int64_t p = pdone; p < k; ++p)
       for (int64_t r = 0; r < rows; ++r) {
         int32_t v = plane_of(load<S>(x, p0 + p, r0 + r), plane);
         put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);

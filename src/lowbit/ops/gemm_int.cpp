@@ -214,6 +214,12 @@ bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
   if (b.src == GemmIntSrc::f32) return true;
   const int64_t rows = b.trans ? n : k, cols = b.trans ? k : n;
   const int32_t lowest = -(1 << (b.bits - 1));
+  if (b.src == GemmIntSrc::s8 && lowest == -128) {  // memchr is vectorized
+    for (int64_t r = 0; r < rows; ++r)
+      if (std::memchr(static_cast<const int8_t*>(b.data) + r * b.ld, 0x80, static_cast<size_t>(cols)))
+        return false;
+    return true;
+  }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t idx = r * b.ld + c;
