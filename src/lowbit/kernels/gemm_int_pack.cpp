@@ -68,33 +68,40 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
   constexpr int KG = kg<P>();
   const int64_t groups = k / KG;
   if (x.plane != 0 || groups == 0) return 0;
-  if constexpr (P == GemmIntPanel::u8s8_k4 && S == GemmIntSrc::s8) {
-    const auto* src = static_cast<const int8_t*>(x.data);
-    auto* out = static_cast<uint8_t*>(dst);
+  if constexpr (P == GemmIntPanel::u8s8_k4 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s4)) {
+    // 16 codes of stored row `row` from column `col` (even for int4: whole bytes), plus offset.
     const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
+    auto load16 = [&](int64_t row, int64_t col) {
+      const int64_t idx = row * x.ld + col;
+      if constexpr (S == GemmIntSrc::s8)
+        return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const int8_t*>(x.data) + idx)), off);
+      // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
+      const __m128i m15 = _mm_set1_epi8(15), m8 = _mm_set1_epi8(8);
+      __m128i lo = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(b, m15), m8), m8);
+      __m128i hi = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(_mm_srli_epi16(b, 4), m15), m8), m8);
+      return _mm_add_epi8(_mm_unpacklo_epi8(lo, hi), off);
+    };
+    auto* out = static_cast<uint8_t*>(dst);
     if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
       for (int64_t r = 0; r < rows; ++r) {
-        const int8_t* row = src + (r0 + r) * x.ld + p0;
         int64_t g = 0;
         for (; g + 4 <= groups; g += 4) {
           alignas(16) uint32_t q[4];
-          _mm_store_si128(reinterpret_cast<__m128i*>(q),
-                          _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 4 * g)), off));
+          _mm_store_si128(reinterpret_cast<__m128i*>(q), load16(r0 + r, p0 + 4 * g));
           for (int t = 0; t < 4; ++t) std::memcpy(out + ((g + t) * R + r) * 4, &q[t], 4);
         }
         for (; g < groups; ++g)
           for (int t = 0; t < 4; ++t)
-            out[(g * R + r) * 4 + t] = static_cast<uint8_t>(row[4 * g + t] + a_offset);
+            out[(g * R + r) * 4 + t] = static_cast<uint8_t>(load<S>(x, r0 + r, p0 + 4 * g + t) + a_offset);
       }
       return groups;
     }
-    if (rows % 16 != 0) return 0;
+    if (rows % 16 != 0 || (S == GemmIntSrc::s4 && r0 % 2 != 0)) return 0;
     for (int64_t g = 0; g < groups; ++g) {  // 4 source rows x 16 columns -> 16 k-quads
-      const int8_t* s0 = src + (p0 + 4 * g) * x.ld + r0;
       for (int64_t r = 0; r < rows; r += 16) {
         __m128i v[4];
-        for (int t = 0; t < 4; ++t)
-          v[t] = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r)), off);
+        for (int t = 0; t < 4; ++t) v[t] = load16(p0 + 4 * g + t, r0 + r);
         __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
         __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
         auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 4);
