@@ -35,9 +35,11 @@ Operand make(Type t, int64_t rows, int64_t cols, bool trans) {
   // Codes in [-7, 7] (in range for every width); int4 bytes hold two such nibbles.
   for (int64_t i = 0; i < bytes; ++i) o.bytes[i] = static_cast<uint8_t>((i * 37) & 0x77);
   if (t == s8)
-    for (int64_t i = 0; i < n; ++i) o.bytes[i] = static_cast<uint8_t>(static_cast<int8_t>((i * 37) % 15 - 7));
+    for (int64_t i = 0; i < n; ++i)
+      o.bytes[i] = static_cast<uint8_t>(static_cast<int8_t>((i * 37) % 15 - 7));
   if (t == s16b10 || t == s16b16)
-    for (int64_t i = 0; i < n; ++i) reinterpret_cast<int16_t*>(o.bytes.data())[i] = static_cast<int16_t>((i * 37) % 15 - 7);
+    for (int64_t i = 0; i < n; ++i)
+      reinterpret_cast<int16_t*>(o.bytes.data())[i] = static_cast<int16_t>((i * 37) % 15 - 7);
   o.mat.src = t == s4 ? GemmIntSrc::s4 : (t == s8 ? GemmIntSrc::s8 : GemmIntSrc::s16);
   o.mat.data = o.bytes.data();
   o.mat.ld = cols;
@@ -52,11 +54,13 @@ void bm_gemm_int(benchmark::State& state) {
   const Type type = static_cast<Type>(state.range(4));
   lowbit::set_num_threads(static_cast<int>(state.range(5)));
   // GEMM view of the product: C(gm, gn) = op(A)(gm, gk) op(B)(gk, gn).
-  const int64_t gm = product == 2 ? n : m, gn = product == 0 ? n : k, gk = product == 0 ? k : (product == 1 ? n : m);
+  const int64_t gm = product == 2 ? n : m, gn = product == 0 ? n : k,
+                gk = product == 0 ? k : (product == 1 ? n : m);
   std::vector<float> c(static_cast<size_t>(gm * gn), 0.0f), rs(static_cast<size_t>(gm), 0.5f);
   const float cs = 0.25f;
   if (type == f32) {
-    std::vector<float> a(static_cast<size_t>(gm * gk), 0.5f), b(static_cast<size_t>(gk * gn), 0.25f);
+    std::vector<float> a(static_cast<size_t>(gm * gk), 0.5f),
+        b(static_cast<size_t>(gk * gn), 0.25f);
     const bool ta = product == 2, tb = product == 0;
     for (auto _ : state) {
       lowbit::ops::gemm(ta, tb, gm, gn, gk, 1.0f, a.data(), ta ? gm : gk, b.data(), tb ? gk : gn,
@@ -65,8 +69,10 @@ void bm_gemm_int(benchmark::State& state) {
     }
   } else {
     // Stored shapes: x (m, k), w (n, k), dy (m, n).
-    Operand a = product == 0 ? make(type, m, k, false) : (product == 1 ? make(type, m, n, false) : make(type, m, n, true));
-    Operand b = product == 0 ? make(type, n, k, true) : (product == 1 ? make(type, n, k, false) : make(type, m, k, false));
+    Operand a = product == 0 ? make(type, m, k, false)
+                             : (product == 1 ? make(type, m, n, false) : make(type, m, n, true));
+    Operand b = product == 0 ? make(type, n, k, true)
+                             : (product == 1 ? make(type, n, k, false) : make(type, m, k, false));
     lowbit::ops::IntOutput out;
     out.mode = product == 2 ? GemmIntOut::f32_acc : GemmIntOut::f32;
     out.c = c.data();
@@ -80,11 +86,13 @@ void bm_gemm_int(benchmark::State& state) {
     }
   }
   state.SetLabel(std::string(kTypeNames[type]) + " " + kProductNames[product]);
-  state.counters["GOP/s"] = benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOP/s"] =
+      benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void transformer_shapes(benchmark::internal::Benchmark* b) {
-  const int64_t kn[][2] = {{384, 384}, {384, 1536}, {1536, 384}, {768, 768}, {768, 3072}, {3072, 768}};
+  const int64_t kn[][2] = {{384, 384}, {384, 1536}, {1536, 384},
+                           {768, 768}, {768, 3072}, {3072, 768}};
   for (int64_t threads : {1, 2})
     for (int64_t m : {512, 4096})
       for (const auto& s : kn)

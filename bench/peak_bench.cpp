@@ -57,8 +57,10 @@ void bm_peak(benchmark::State& state) {
     }
     macs = total;
   }
-  state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GOP/s"] = benchmark::Counter(2 * macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOP/s"] =
+      benchmark::Counter(2 * macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // STREAM kernels on 32 MiB arrays: copy c = a (8 bytes per element),
@@ -93,7 +95,9 @@ void probe_args(benchmark::internal::Benchmark* b) {
 
 // Rates from the main thread's CPU time: on a shared machine wall time counts other processes.
 BENCHMARK(bm_peak)->ArgNames({"probe", "threads"})->Apply(probe_args);
-BENCHMARK(bm_stream)->ArgNames({"triad", "threads"})->ArgsProduct({{0, 1}, {1, 2}})
+BENCHMARK(bm_stream)
+    ->ArgNames({"triad", "threads"})
+    ->ArgsProduct({{0, 1}, {1, 2}})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

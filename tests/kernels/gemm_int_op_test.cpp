@@ -74,7 +74,8 @@ TEST(GemmIntExtremes, Int8AtMaxK) {
         int64_t want = 0;
         for (int64_t p = 0; p < k; ++p) want += int64_t(a[i * k + p]) * b[p * n];
         for (int64_t j = 0; j < n; ++j)  // every column of b is the same
-          ASSERT_EQ(c[i * n + j], want) << kern.name << " pattern " << pattern << " (" << i << ", " << j << ")";
+          ASSERT_EQ(c[i * n + j], want)
+              << kern.name << " pattern " << pattern << " (" << i << ", " << j << ")";
       }
     }
     // One step further the sum can leave int32: raw int32 output is refused, int64 is exact.
@@ -133,7 +134,12 @@ TEST(GemmIntExtremes, ConstantCodesAtLargeK) {
 // for every variant: int4 stresses the int16 accumulation of VPMADDUBSW, 16-bit the byte split
 // and int64 chunks, 12-bit the chunks at and past 511.
 TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
-  struct Case { const KernelFamily<GemmIntKernel>* family; GemmIntSrc src; int bits; int64_t k; };
+  struct Case {
+    const KernelFamily<GemmIntKernel>* family;
+    GemmIntSrc src;
+    int bits;
+    int64_t k;
+  };
   const Case cases[] = {{&gemm_s4_kernels(), GemmIntSrc::s4, 4, 4099},
                         {&gemm_s8_kernels(), GemmIntSrc::s8, 8, 4096},
                         {&gemm_s16_kernels(), GemmIntSrc::s16, 16, 1},
@@ -146,7 +152,8 @@ TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
       for (int t = 0; t < 3; ++t) {
         const bool ta = t == 2, tb = t == 0;
         auto a = make_int_operand(rng, cs.src, cs.bits, ta, 13, cs.k, true);
-        auto b = make_int_operand(rng, cs.src, cs.bits, tb, cs.k, 21, true, INT32_MIN, kern.b_symmetric);
+        auto b =
+            make_int_operand(rng, cs.src, cs.bits, tb, cs.k, 21, true, INT32_MIN, kern.b_symmetric);
         const bool wide = ops::gemm_int_plan(cs.k, cs.bits, cs.bits).wide();
         IntCase c{13, 21, cs.k, wide ? GemmIntOut::i64 : GemmIntOut::i32, false, false, false};
         ASSERT_TRUE(check_int_gemm(kern.name, a, b, c, rng));
@@ -160,10 +167,18 @@ TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
 // take the split-M path, the split-N path, int64 chunks and the 16-bit byte split.
 TEST(GemmIntThreads, OneAndTwoThreadsBitwise) {
   int saved = num_threads();
-  struct Shape { int64_t m, n, k; GemmIntSrc src; int bits; bool sym; };
-  for (Shape s : {Shape{300, 100, 800, GemmIntSrc::s8, 8, true}, Shape{5, 300, 600, GemmIntSrc::s8, 8, true},
-                  Shape{200, 70, 300, GemmIntSrc::s8, 8, false}, Shape{257, 257, 257, GemmIntSrc::s4, 4, false},
-                  Shape{120, 90, 1100, GemmIntSrc::s16, 12, false}, Shape{64, 200, 300, GemmIntSrc::s16, 16, false}}) {
+  struct Shape {
+    int64_t m, n, k;
+    GemmIntSrc src;
+    int bits;
+    bool sym;
+  };
+  for (Shape s :
+       {Shape{300, 100, 800, GemmIntSrc::s8, 8, true}, Shape{5, 300, 600, GemmIntSrc::s8, 8, true},
+        Shape{200, 70, 300, GemmIntSrc::s8, 8, false},
+        Shape{257, 257, 257, GemmIntSrc::s4, 4, false},
+        Shape{120, 90, 1100, GemmIntSrc::s16, 12, false},
+        Shape{64, 200, 300, GemmIntSrc::s16, 16, false}}) {
     Rng rng(s.m + s.k);
     auto a = make_int_operand(rng, s.src, s.bits, false, s.m, s.k);
     auto b = make_int_operand(rng, s.src, s.bits, true, s.k, s.n, false, INT32_MIN, s.sym);
@@ -181,8 +196,8 @@ TEST(GemmIntThreads, OneAndTwoThreadsBitwise) {
       out.col_scale = &cs;
       ops::gemm_int(s.m, s.n, s.k, a.matrix(), b.matrix(), out);
     }
-    ASSERT_EQ(0, std::memcmp(c1.data(), c2.data(), c1.size() * 4)) << "m=" << s.m << " n=" << s.n
-                                                                   << " k=" << s.k << " bits=" << s.bits;
+    ASSERT_EQ(0, std::memcmp(c1.data(), c2.data(), c1.size() * 4))
+        << "m=" << s.m << " n=" << s.n << " k=" << s.k << " bits=" << s.bits;
   }
   set_num_threads(saved);
 }
@@ -224,10 +239,10 @@ TEST(GemmIntPanels, U8S8Offset128DecodesExactly) {
     auto b = make_int_operand(rng, GemmIntSrc::s8, 8, true, k, nr - 3, k == 64);
     std::vector<uint8_t> ap(gemm_int_panel_bytes(GemmIntPanel::u8s8_k4, mr, k, false)),
         bp(gemm_int_panel_bytes(GemmIntPanel::u8s8_k4, nr, k, true));
-    gemm_int_pack(GemmIntPanel::u8s8_k4, mr, false, 128, {a.src, a.data(), a.ld, false, 0.0f, 127, 0},
-                  0, mr - 1, 0, k, ap.data());
-    gemm_int_pack(GemmIntPanel::u8s8_k4, nr, true, 128, {b.src, b.data(), b.ld, false, 0.0f, 127, 0},
-                  0, nr - 3, 0, k, bp.data());
+    gemm_int_pack(GemmIntPanel::u8s8_k4, mr, false, 128,
+                  {a.src, a.data(), a.ld, false, 0.0f, 127, 0}, 0, mr - 1, 0, k, ap.data());
+    gemm_int_pack(GemmIntPanel::u8s8_k4, nr, true, 128,
+                  {b.src, b.data(), b.ld, false, 0.0f, 127, 0}, 0, nr - 3, 0, k, bp.data());
     const int64_t groups = (k + 3) / 4;
     const auto* bs = reinterpret_cast<const int8_t*>(bp.data());
     int32_t corr[nr];
@@ -262,8 +277,10 @@ QTensor make_q(Rng& rng, int64_t rows, int64_t cols, DType storage, int bits, Gr
     q.codes = Tensor::empty({rows, cols}, storage);
     for (int64_t i = 0; i < rows * cols; ++i) {
       int64_t v = int64_t(rng.below(2 * qmax + 1)) - qmax;
-      if (storage == DType::i8) q.codes.data<int8_t>()[i] = static_cast<int8_t>(v);
-      else q.codes.data<int16_t>()[i] = static_cast<int16_t>(v);
+      if (storage == DType::i8)
+        q.codes.data<int8_t>()[i] = static_cast<int8_t>(v);
+      else
+        q.codes.data<int16_t>()[i] = static_cast<int16_t>(v);
     }
   }
   q.scales = Tensor::empty(qscales_shape(q.format, q.shape));
@@ -280,14 +297,16 @@ int32_t qcode(const QTensor& q, int64_t r, int64_t c) {
 
 float qscale(const QTensor& q, int64_t r, int64_t c) {
   const float* s = q.scales.data<float>();
-  return q.format.gran == Granularity::tensor ? s[0] : (q.format.gran == Granularity::row ? s[r] : s[c]);
+  return q.format.gran == Granularity::tensor ? s[0]
+                                              : (q.format.gran == Granularity::row ? s[r] : s[c]);
 }
 
 // The three training products against the spec, with odd K for packed int4 (padded rows).
 TEST(GemmIntMatmul, TrainingProductsMatchSpec) {
   Rng rng(21);
   const int64_t M = 29, N = 19, K = 37;
-  for (auto [storage, bits] : {std::pair{DType::i8, 8}, std::pair{DType::u8, 4}, std::pair{DType::i16, 12}}) {
+  for (auto [storage, bits] :
+       {std::pair{DType::i8, 8}, std::pair{DType::u8, 4}, std::pair{DType::i16, 12}}) {
     QTensor x = make_q(rng, M, K, storage, bits, Granularity::row);
     QTensor w = make_q(rng, N, K, storage, bits, Granularity::row);
     Tensor bias = Tensor::empty({N});
@@ -297,8 +316,10 @@ TEST(GemmIntMatmul, TrainingProductsMatchSpec) {
       for (int64_t j = 0; j < N; ++j) {
         int64_t acc = 0;
         for (int64_t p = 0; p < K; ++p) acc += int64_t(qcode(x, i, p)) * qcode(w, j, p);
-        float want = gemm_int_epilogue_ref(acc, qscale(x, i, 0), qscale(w, j, 0), &bias.data<float>()[j], false, 0);
-        ASSERT_EQ(y.data<float>()[i * N + j], want) << "Y bits " << bits << " (" << i << ", " << j << ")";
+        float want = gemm_int_epilogue_ref(acc, qscale(x, i, 0), qscale(w, j, 0),
+                                           &bias.data<float>()[j], false, 0);
+        ASSERT_EQ(y.data<float>()[i * N + j], want)
+            << "Y bits " << bits << " (" << i << ", " << j << ")";
       }
     QTensor dy = make_q(rng, M, N, storage, bits, Granularity::row);
     QTensor wc = make_q(rng, N, K, storage, bits, Granularity::col);
@@ -307,8 +328,10 @@ TEST(GemmIntMatmul, TrainingProductsMatchSpec) {
       for (int64_t j = 0; j < K; ++j) {
         int64_t acc = 0;
         for (int64_t p = 0; p < N; ++p) acc += int64_t(qcode(dy, i, p)) * qcode(wc, p, j);
-        float want = gemm_int_epilogue_ref(acc, qscale(dy, i, 0), qscale(wc, 0, j), nullptr, false, 0);
-        ASSERT_EQ(dx.data<float>()[i * K + j], want) << "dX bits " << bits << " (" << i << ", " << j << ")";
+        float want =
+            gemm_int_epilogue_ref(acc, qscale(dy, i, 0), qscale(wc, 0, j), nullptr, false, 0);
+        ASSERT_EQ(dx.data<float>()[i * K + j], want)
+            << "dX bits " << bits << " (" << i << ", " << j << ")";
       }
     QTensor dyc = make_q(rng, M, N, storage, bits, Granularity::col);
     QTensor xt = make_q(rng, M, K, storage, bits, Granularity::tensor);
@@ -318,8 +341,10 @@ TEST(GemmIntMatmul, TrainingProductsMatchSpec) {
       for (int64_t j = 0; j < K; ++j) {
         int64_t acc = 0;
         for (int64_t p = 0; p < M; ++p) acc += int64_t(qcode(dyc, p, i)) * qcode(xt, p, j);
-        float want = gemm_int_epilogue_ref(acc, qscale(dyc, 0, i), qscale(xt, 0, 0), nullptr, true, 0.75f);
-        ASSERT_EQ(dw.data<float>()[i * K + j], want) << "dW bits " << bits << " (" << i << ", " << j << ")";
+        float want =
+            gemm_int_epilogue_ref(acc, qscale(dyc, 0, i), qscale(xt, 0, 0), nullptr, true, 0.75f);
+        ASSERT_EQ(dw.data<float>()[i * K + j], want)
+            << "dW bits " << bits << " (" << i << ", " << j << ")";
       }
   }
 }
@@ -346,11 +371,14 @@ TEST(GemmIntMatmul, ValidationNamesTheProblem) {
   out.c = buf.data();
   out.ldc = 4;
   EXPECT_THROW(ops::gemm_int(4, 4, 4, {GemmIntSrc::s8, buf.data(), 3, false, 8, 0.0f},
-                             {GemmIntSrc::s8, buf.data(), 4, false, 8, 0.0f}, out), Error);
+                             {GemmIntSrc::s8, buf.data(), 4, false, 8, 0.0f}, out),
+               Error);
   EXPECT_THROW(ops::gemm_int(2, 2, 2, {GemmIntSrc::s8, buf.data(), 2, false, 9, 0.0f},
-                             {GemmIntSrc::s8, buf.data(), 2, false, 8, 0.0f}, out), Error);
+                             {GemmIntSrc::s8, buf.data(), 2, false, 8, 0.0f}, out),
+               Error);
   EXPECT_THROW(ops::gemm_int(2, 2, 2, {GemmIntSrc::s16, buf.data(), 2, false, 16, 0.0f},
-                             {GemmIntSrc::s16, buf.data(), 2, false, 16, 0.0f}, out), Error);
+                             {GemmIntSrc::s16, buf.data(), 2, false, 16, 0.0f}, out),
+               Error);
 }
 
 }  // namespace

@@ -2,13 +2,14 @@
 // spec, bit for bit: edge shapes in m, n and k, the three training transpositions, every source
 // kind (int8, int16, packed int4, f32 quantized while packing), strided offset inputs and every
 // output mode. Variants this CPU cannot run are listed as skipped.
+#include "lowbit/kernels/gemm_int.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <vector>
 
 #include "kernels/gemm_int_test_util.h"
-#include "lowbit/kernels/gemm_int.h"
 #include "support/shapes.h"
 
 namespace lowbit {
@@ -31,10 +32,14 @@ std::vector<SrcPair> pairs_for(const char* family) {
   using S = GemmIntSrc;
   std::string f = family;
   if (f == "gemm_s8")
-    return {{S::s8, 8, S::s8, 8}, {S::f32, 8, S::s8, 7}, {S::s8, 6, S::s4, 4}, {S::s16, 8, S::f32, 5}};
+    return {
+        {S::s8, 8, S::s8, 8}, {S::f32, 8, S::s8, 7}, {S::s8, 6, S::s4, 4}, {S::s16, 8, S::f32, 5}};
   if (f == "gemm_s16")
-    return {{S::s16, 16, S::s16, 16}, {S::s16, 12, S::s16, 12}, {S::s8, 8, S::s16, 16},
-            {S::f32, 16, S::s16, 10}, {S::s16, 10, S::s4, 4}};
+    return {{S::s16, 16, S::s16, 16},
+            {S::s16, 12, S::s16, 12},
+            {S::s8, 8, S::s16, 16},
+            {S::f32, 16, S::s16, 10},
+            {S::s16, 10, S::s4, 4}};
   return {{S::s4, 4, S::s4, 4}, {S::s8, 4, S::s4, 3}, {S::f32, 4, S::s4, 4}, {S::s4, 2, S::f32, 4}};
 }
 
@@ -45,7 +50,9 @@ const bool kTrans[4][2] = {{false, true}, {false, false}, {true, false}, {true, 
 // variants may share an ISA); the others are reported as skipped.
 void run_family(const KernelFamily<GemmIntKernel>& family) {
   const std::vector<int64_t> ks = {0, 1, 3, 4, 5, 7, 8, 9, 31, 257, 513};
-  struct Restore { ~Restore() { ops::gemm_int_kernel_override(nullptr); } } restore;
+  struct Restore {
+    ~Restore() { ops::gemm_int_kernel_override(nullptr); }
+  } restore;
   for (const GemmIntKernel& kern : family.all()) {
     if (!cpu_supports(kern.isa)) {
       std::printf("[  SKIPPED ] %s: this CPU has no %s\n", kern.name, isa_name(kern.isa));
@@ -71,7 +78,8 @@ void run_family(const KernelFamily<GemmIntKernel>& family) {
           if (mode == GemmIntOut::i32 && plan.wide()) mode = GemmIntOut::i64;
           IntCase c{m, n, k, mode, idx % 3 == 0, idx % 5 != 0, idx % 2 == 0};
           auto a = make_int_operand(rng, sp.a_src, sp.a_bits, tr[0], m, k);
-          auto b = make_int_operand(rng, sp.b_src, sp.b_bits, tr[1], k, n, false, INT32_MIN, kern.b_symmetric);
+          auto b = make_int_operand(rng, sp.b_src, sp.b_bits, tr[1], k, n, false, INT32_MIN,
+                                    kern.b_symmetric);
           if (!check_int_gemm(kern.name, a, b, c, rng)) return;
         }
     // The three training products on one mid-size shape each, for every operand kind.
@@ -80,7 +88,8 @@ void run_family(const KernelFamily<GemmIntKernel>& family) {
         auto a = make_int_operand(rng, sp.a_src, sp.a_bits, kTrans[t][0], 37, 300);
         auto b = make_int_operand(rng, sp.b_src, sp.b_bits, kTrans[t][1], 300, 45, false, INT32_MIN,
                                   kern.b_symmetric);
-        if (!check_int_gemm(kern.name, a, b, IntCase{37, 45, 300, GemmIntOut::f32_acc, true, true, false}, rng))
+        if (!check_int_gemm(kern.name, a, b,
+                            IntCase{37, 45, 300, GemmIntOut::f32_acc, true, true, false}, rng))
           return;
       }
   }
@@ -112,9 +121,15 @@ TEST(GemmInt, IsaCapAndOperandsSelectTheVariant) {
   isa_cap_set(saved);
 }
 
-TEST(GemmInt, S8EveryVariantMatchesSpec) { run_family(gemm_s8_kernels()); }
-TEST(GemmInt, S16EveryVariantMatchesSpec) { run_family(gemm_s16_kernels()); }
-TEST(GemmInt, S4EveryVariantMatchesSpec) { run_family(gemm_s4_kernels()); }
+TEST(GemmInt, S8EveryVariantMatchesSpec) {
+  run_family(gemm_s8_kernels());
+}
+TEST(GemmInt, S16EveryVariantMatchesSpec) {
+  run_family(gemm_s16_kernels());
+}
+TEST(GemmInt, S4EveryVariantMatchesSpec) {
+  run_family(gemm_s4_kernels());
+}
 
 // Each micro-kernel on its own: random panels of its format, every edge tile size, against the
 // sum written out by hand from the panel layout of gemm_int.h.
@@ -131,8 +146,8 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
             if (bits == 16 && k > 31) continue;
             const GemmIntSrc src = bits == 16 ? GemmIntSrc::s16 : GemmIntSrc::s8;
             auto a = make_int_operand(rng, src, bits, false, m, k);
-            auto b = make_int_operand(rng, src, bits == 16 ? 12 : bits, true, k, n, false, INT32_MIN,
-                                      kern->b_symmetric);
+            auto b = make_int_operand(rng, src, bits == 16 ? 12 : bits, true, k, n, false,
+                                      INT32_MIN, kern->b_symmetric);
             std::vector<uint8_t> ap(gemm_int_panel_bytes(kern->panel, kern->mr, k, false)),
                 bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
             GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
@@ -148,8 +163,9 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
                   want = 0;
                   for (int64_t p = 0; p < k; ++p) want += int64_t(a.op(i, p)) * b.op(p, j);
                 }
-                ASSERT_EQ(c[i * (n + 1) + j], want) << kern->name << " k=" << k << " m=" << m
-                                                    << " n=" << n << " at (" << i << ", " << j << ")";
+                ASSERT_EQ(c[i * (n + 1) + j], want)
+                    << kern->name << " k=" << k << " m=" << m << " n=" << n << " at (" << i << ", "
+                    << j << ")";
               }
           }
     }

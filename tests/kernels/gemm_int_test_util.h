@@ -34,8 +34,10 @@ struct IntOperand {
   int32_t code(int64_t r, int64_t c) const {
     const int64_t idx = r * ld + c;
     switch (src) {
-      case GemmIntSrc::s8: return static_cast<const int8_t*>(data())[idx];
-      case GemmIntSrc::s16: return static_cast<const int16_t*>(data())[idx];
+      case GemmIntSrc::s8:
+        return static_cast<const int8_t*>(data())[idx];
+      case GemmIntSrc::s16:
+        return static_cast<const int16_t*>(data())[idx];
       case GemmIntSrc::s4: {
         uint8_t b = static_cast<const uint8_t*>(data())[idx / 2];
         return idx % 2 ? int4_high(b) : int4_low(b);
@@ -66,8 +68,8 @@ struct IntOperand {
 // with `fill` (not INT32_MIN), that one code everywhere (integer sources); `symmetric` leaves
 // out -2^(bits-1) (the grid of formats/intn).
 inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool trans, int64_t op_rows,
-                                   int64_t op_cols, bool extremes = false,
-                                   int32_t fill = INT32_MIN, bool symmetric = false) {
+                                   int64_t op_cols, bool extremes = false, int32_t fill = INT32_MIN,
+                                   bool symmetric = false) {
   IntOperand x;
   x.src = src;
   x.bits = bits;
@@ -92,12 +94,17 @@ inline IntOperand make_int_operand(Rng& rng, GemmIntSrc src, int bits, bool tran
   if (src == GemmIntSrc::f32) x.scale = rng.below(2) ? 0.125f : 0.03125f + 0.5f * rng.uniform();
   for (int64_t i = 0; i < n; ++i) {
     switch (src) {
-      case GemmIntSrc::s8: static_cast<int8_t*>(d)[i] = static_cast<int8_t>(draw()); break;
-      case GemmIntSrc::s16: static_cast<int16_t*>(d)[i] = static_cast<int16_t>(draw()); break;
+      case GemmIntSrc::s8:
+        static_cast<int8_t*>(d)[i] = static_cast<int8_t>(draw());
+        break;
+      case GemmIntSrc::s16:
+        static_cast<int16_t*>(d)[i] = static_cast<int16_t>(draw());
+        break;
       case GemmIntSrc::s4: {
         auto* b = static_cast<uint8_t*>(d) + i / 2;
         uint8_t nib = static_cast<uint8_t>(draw()) & 0x0F;
-        *b = i % 2 ? static_cast<uint8_t>((*b & 0x0F) | (nib << 4)) : static_cast<uint8_t>((*b & 0xF0) | nib);
+        *b = i % 2 ? static_cast<uint8_t>((*b & 0x0F) | (nib << 4))
+                   : static_cast<uint8_t>((*b & 0xF0) | nib);
         break;
       }
       case GemmIntSrc::f32: {
@@ -130,10 +137,11 @@ inline bool check_int_gemm(const char* kernel, const IntOperand& a, const IntOpe
   for (int64_t p = 0; p < k; ++p)
     for (int64_t j = 0; j < n; ++j) bv[p * n + j] = b.op(p, j);
   std::vector<int64_t> acc(static_cast<size_t>(m * n));
-  gemm_int_ref(m, n, k, [&](int64_t i, int64_t p) { return av[i * k + p]; },
-               [&](int64_t p, int64_t j) { return bv[p * n + j]; }, acc.data(), n);
-  std::vector<float> rs(static_cast<size_t>(t.row_vec ? m : 1)), cs(static_cast<size_t>(t.col_vec ? n : 1)),
-      bias(static_cast<size_t>(n));
+  gemm_int_ref(
+      m, n, k, [&](int64_t i, int64_t p) { return av[i * k + p]; },
+      [&](int64_t p, int64_t j) { return bv[p * n + j]; }, acc.data(), n);
+  std::vector<float> rs(static_cast<size_t>(t.row_vec ? m : 1)),
+      cs(static_cast<size_t>(t.col_vec ? n : 1)), bias(static_cast<size_t>(n));
   for (float& v : rs) v = 0.001f + rng.uniform();
   for (float& v : cs) v = 0.001f + rng.uniform();
   for (float& v : bias) v = rng.uniform() - 0.5f;
@@ -194,11 +202,12 @@ inline bool check_int_gemm(const char* kernel, const IntOperand& a, const IntOpe
       float old, got;
       std::memcpy(&old, &c0[off], 4);
       std::memcpy(&got, &c[off], 4);
-      const float w = gemm_int_epilogue_ref(want, rs[t.row_vec ? i : 0], cs[t.col_vec ? j : 0],
-                                            t.bias ? &bias[j] : nullptr,
-                                            t.mode == GemmIntOut::f32_acc, old);
+      const float w =
+          gemm_int_epilogue_ref(want, rs[t.row_vec ? i : 0], cs[t.col_vec ? j : 0],
+                                t.bias ? &bias[j] : nullptr, t.mode == GemmIntOut::f32_acc, old);
       if (std::bit_cast<uint32_t>(got) != std::bit_cast<uint32_t>(w)) {
-        ADD_FAILURE() << where(i, j) << ": got " << got << ", want " << w << " (acc " << want << ")";
+        ADD_FAILURE() << where(i, j) << ": got " << got << ", want " << w << " (acc " << want
+                      << ")";
         return false;
       }
     }

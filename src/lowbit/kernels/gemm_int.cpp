@@ -53,9 +53,15 @@ const KernelFamily<GemmIntKernel>& gemm_s4_kernels() {
 int64_t gemm_int_panel_bytes(GemmIntPanel panel, int rows_tile, int64_t k, bool is_b) {
   int64_t bytes = 0;
   switch (panel) {
-    case GemmIntPanel::s32_k1: bytes = k * rows_tile * 4; break;
-    case GemmIntPanel::s16_k2: bytes = (k + 1) / 2 * rows_tile * 4; break;
-    case GemmIntPanel::u8s8_k4: bytes = (k + 3) / 4 * rows_tile * 4 + (is_b ? rows_tile * 4 : 0); break;
+    case GemmIntPanel::s32_k1:
+      bytes = k * rows_tile * 4;
+      break;
+    case GemmIntPanel::s16_k2:
+      bytes = (k + 1) / 2 * rows_tile * 4;
+      break;
+    case GemmIntPanel::u8s8_k4:
+      bytes = (k + 3) / 4 * rows_tile * 4 + (is_b ? rows_tile * 4 : 0);
+      break;
   }
   return (bytes + 63) / 64 * 64;
 }
@@ -84,7 +90,8 @@ void epilogue(const Acc* acc, int64_t lda, int64_t m, int64_t n, const GemmIntEp
       return;
     }
     case GemmIntOut::f32:
-    case GemmIntOut::f32_acc: break;
+    case GemmIntOut::f32_acc:
+      break;
   }
   const ScaleView rs{epi.row_scale, epi.row_scale_stride}, cs{epi.col_scale, epi.col_scale_stride};
   const bool accumulate = epi.out == GemmIntOut::f32_acc;
@@ -138,22 +145,29 @@ void epilogue_f32_sse2(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
 template <bool kColVec, bool kBias>
 void epilogue_f32_sse2_acc(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
                            const GemmIntEpilogue& epi) {
-  if (epi.out == GemmIntOut::f32_acc) epilogue_f32_sse2<kColVec, kBias, true>(acc, lda, m, n, epi);
-  else epilogue_f32_sse2<kColVec, kBias, false>(acc, lda, m, n, epi);
+  if (epi.out == GemmIntOut::f32_acc)
+    epilogue_f32_sse2<kColVec, kBias, true>(acc, lda, m, n, epi);
+  else
+    epilogue_f32_sse2<kColVec, kBias, false>(acc, lda, m, n, epi);
 }
 
 }  // namespace
 
 void gemm_int_epilogue_i32(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
                            const GemmIntEpilogue& epi) {
-  if (epi.out != GemmIntOut::f32 && epi.out != GemmIntOut::f32_acc) return epilogue(acc, lda, m, n, epi);
+  if (epi.out != GemmIntOut::f32 && epi.out != GemmIntOut::f32_acc)
+    return epilogue(acc, lda, m, n, epi);
   const bool col_vec = epi.col_scale && epi.col_scale_stride == 1;
   if (col_vec) {
-    if (epi.bias) epilogue_f32_sse2_acc<true, true>(acc, lda, m, n, epi);
-    else epilogue_f32_sse2_acc<true, false>(acc, lda, m, n, epi);
+    if (epi.bias)
+      epilogue_f32_sse2_acc<true, true>(acc, lda, m, n, epi);
+    else
+      epilogue_f32_sse2_acc<true, false>(acc, lda, m, n, epi);
   } else {
-    if (epi.bias) epilogue_f32_sse2_acc<false, true>(acc, lda, m, n, epi);
-    else epilogue_f32_sse2_acc<false, false>(acc, lda, m, n, epi);
+    if (epi.bias)
+      epilogue_f32_sse2_acc<false, true>(acc, lda, m, n, epi);
+    else
+      epilogue_f32_sse2_acc<false, false>(acc, lda, m, n, epi);
   }
 }
 

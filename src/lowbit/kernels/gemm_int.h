@@ -70,10 +70,10 @@ void gemm_u8s8k4_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t*
                                int64_t m, int64_t n);
 void gemm_s16k2_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                               int64_t m, int64_t n);
-void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c,
-                                  int64_t ldc, int64_t m, int64_t n);
-void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c,
-                                 int64_t ldc, int64_t m, int64_t n);
+void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                                  int64_t m, int64_t n);
+void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                                 int64_t m, int64_t n);
 
 // ---- packing (baseline code, shared by every variant: the panel format is the contract) ----
 
@@ -84,10 +84,10 @@ enum class GemmIntSrc : uint8_t { s8 = 0, s16 = 1, s4 = 2, f32 = 3 };
 struct GemmIntSource {
   GemmIntSrc src = GemmIntSrc::s8;
   const void* data = nullptr;
-  int64_t ld = 0;       // elements between stored rows (s4: nibbles, even)
-  bool trans = false;   // panel element (r, p) is X[p][r] instead of X[r][p]
-  float scale = 0.0f;   // f32: code = clamp(rne(x / scale), -qmax, qmax), NaN -> 0
-  int32_t qmax = 127;   // f32 only
+  int64_t ld = 0;      // elements between stored rows (s4: nibbles, even)
+  bool trans = false;  // panel element (r, p) is X[p][r] instead of X[r][p]
+  float scale = 0.0f;  // f32: code = clamp(rne(x / scale), -qmax, qmax), NaN -> 0
+  int32_t qmax = 127;  // f32 only
   // Byte split of 16-bit codes (the op layer's 16 x 16-bit plan): 0 = the code itself,
   // 1 = its high byte (code >> 8, arithmetic), 2 = its low byte (code & 255, unsigned).
   int plane = 0;

@@ -49,7 +49,8 @@ inline int32_t plane_of(int32_t v, int plane) {
 template <GemmIntPanel P>
 inline void put(void* panel, int64_t index, int32_t v, bool is_b, int a_offset) {
   if constexpr (P == GemmIntPanel::s32_k1) static_cast<int32_t*>(panel)[index] = v;
-  if constexpr (P == GemmIntPanel::s16_k2) static_cast<int16_t*>(panel)[index] = static_cast<int16_t>(v);
+  if constexpr (P == GemmIntPanel::s16_k2)
+    static_cast<int16_t*>(panel)[index] = static_cast<int16_t>(v);
   if constexpr (P == GemmIntPanel::u8s8_k4)
     static_cast<uint8_t*>(panel)[index] = static_cast<uint8_t>(is_b ? v : v + a_offset);
 }
@@ -63,8 +64,8 @@ constexpr int kg() {
 // loop writes: whole k-groups of whole rows; the caller's generic loop does the ragged rest.
 // Returns how many leading k-groups were packed for every row (0: not handled).
 template <GemmIntPanel P, GemmIntSrc S>
-int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
-                  int64_t p0, int64_t k, void* dst) {
+int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0,
+                  int64_t k, void* dst) {
   constexpr int KG = kg<P>();
   const int64_t groups = k / KG;
   if (x.plane != 0 || groups == 0) return 0;
@@ -74,9 +75,12 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
     auto load16 = [&](int64_t row, int64_t col) {
       const int64_t idx = row * x.ld + col;
       if constexpr (S == GemmIntSrc::s8)
-        return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const int8_t*>(x.data) + idx)), off);
+        return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                static_cast<const int8_t*>(x.data) + idx)),
+                            off);
       // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
-      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
+      const __m128i b = _mm_loadl_epi64(
+          reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
       const __m128i m15 = _mm_set1_epi8(15), m8 = _mm_set1_epi8(8);
       __m128i lo = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(b, m15), m8), m8);
       __m128i hi = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(_mm_srli_epi16(b, 4), m15), m8), m8);
@@ -93,13 +97,15 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
         }
         for (; g < groups; ++g)
           for (int t = 0; t < 4; ++t)
-            out[(g * R + r) * 4 + t] = static_cast<uint8_t>(load<S>(x, r0 + r, p0 + 4 * g + t) + a_offset);
+            out[(g * R + r) * 4 + t] =
+                static_cast<uint8_t>(load<S>(x, r0 + r, p0 + 4 * g + t) + a_offset);
       }
       return groups;
     }
-    if (rows % 16 != 0 || (S == GemmIntSrc::s4 && r0 % 2 != 0)) return 0;
+    if (S == GemmIntSrc::s4 && r0 % 2 != 0) return 0;
     for (int64_t g = 0; g < groups; ++g) {  // 4 source rows x 16 columns -> 16 k-quads
-      for (int64_t r = 0; r < rows; r += 16) {
+      int64_t r = 0;
+      for (; r + 16 <= rows; r += 16) {
         __m128i v[4];
         for (int t = 0; t < 4; ++t) v[t] = load16(p0 + 4 * g + t, r0 + r);
         __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
@@ -110,6 +116,10 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
         _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
         _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
       }
+      for (; r < rows; ++r)  // A panels (6 rows) and ragged B panels
+        for (int t = 0; t < 4; ++t)
+          out[(g * R + r) * 4 + t] =
+              static_cast<uint8_t>(load<S>(x, p0 + 4 * g + t, r0 + r) + a_offset);
     }
     return groups;
   }
@@ -127,10 +137,10 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
       }
       return groups;
     }
-    if (rows % 8 != 0) return 0;
     for (int64_t g = 0; g < groups; ++g) {  // 2 source rows x 8 columns -> 8 k-pairs
       const T* s0 = src + (p0 + 2 * g) * x.ld + r0;
-      for (int64_t r = 0; r < rows; r += 8) {
+      int64_t r = 0;
+      for (; r + 8 <= rows; r += 8) {
         __m128i v[2];
         for (int t = 0; t < 2; ++t) {
           if constexpr (S == GemmIntSrc::s8) {
@@ -143,6 +153,10 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
         auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 2);
         _mm_storeu_si128(o, _mm_unpacklo_epi16(v[0], v[1]));
         _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(v[0], v[1]));
+      }
+      for (; r < rows; ++r) {
+        out[(g * R + r) * 2] = s0[r];
+        out[(g * R + r) * 2 + 1] = s0[x.ld + r];
       }
     }
     return groups;
@@ -198,10 +212,18 @@ void pack_rows(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r
   for (int64_t r = 0; r < rows; r += R, out += bytes) {
     const int64_t cur = rows - r < R ? rows - r : R;
     switch (x.src) {
-      case GemmIntSrc::s8: pack_panel<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out); break;
-      case GemmIntSrc::s16: pack_panel<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out); break;
-      case GemmIntSrc::s4: pack_panel<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out); break;
-      case GemmIntSrc::f32: pack_panel<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out); break;
+      case GemmIntSrc::s8:
+        pack_panel<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
+        break;
+      case GemmIntSrc::s16:
+        pack_panel<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
+        break;
+      case GemmIntSrc::s4:
+        pack_panel<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
+        break;
+      case GemmIntSrc::f32:
+        pack_panel<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
+        break;
     }
   }
 }
@@ -215,9 +237,12 @@ void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
   LB_ASSERT(x.src != GemmIntSrc::s4 || x.ld % 2 == 0);
   LB_ASSERT(x.src != GemmIntSrc::f32 || x.scale > 0.0f);
   switch (panel) {
-    case GemmIntPanel::s32_k1: return pack_rows<GemmIntPanel::s32_k1>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
-    case GemmIntPanel::s16_k2: return pack_rows<GemmIntPanel::s16_k2>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
-    case GemmIntPanel::u8s8_k4: return pack_rows<GemmIntPanel::u8s8_k4>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::s32_k1:
+      return pack_rows<GemmIntPanel::s32_k1>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::s16_k2:
+      return pack_rows<GemmIntPanel::s16_k2>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::u8s8_k4:
+      return pack_rows<GemmIntPanel::u8s8_k4>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
   }
 }
 

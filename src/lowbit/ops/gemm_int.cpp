@@ -25,8 +25,12 @@ constexpr int64_t kMcMax = 144;
 constexpr int64_t kMinChunk = 64;
 constexpr int64_t kParallelMinMacs = int64_t(1) << 18;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t b) {
+  return ceil_div(a, b) * b;
+}
 
 // Grow-only, 64-byte aligned scratch, one per thread and slot.
 void* scratch(int slot, int64_t bytes) {
@@ -50,7 +54,9 @@ int panel_elem_bytes(GemmIntPanel p) {
   return p == GemmIntPanel::s32_k1 ? 4 : (p == GemmIntPanel::s16_k2 ? 2 : 1);
 }
 
-int32_t qmax_of(int bits) { return intn_qmax(bits); }
+int32_t qmax_of(int bits) {
+  return intn_qmax(bits);
+}
 
 // The packer's view: panel row r, k index p. For A that is op(A)[r][p]; for B it is
 // op(B)[p][r], so a plain (k, n) B is the packer's transposed case.
@@ -72,8 +78,8 @@ void check_operand(const char* what, const IntMatrix& x, int64_t rows, int64_t c
   LB_CHECK(x.bits >= 2 && x.bits <= 16, "[gemm_int] ", what, ".bits is ", x.bits,
            ", expected 2..16");
   const int max_bits = x.src == GemmIntSrc::s8 ? 8 : (x.src == GemmIntSrc::s4 ? 4 : 16);
-  LB_CHECK(x.bits <= max_bits, "[gemm_int] ", what, " holds ", x.bits, "-bit codes in storage of at most ",
-           max_bits, " bits");
+  LB_CHECK(x.bits <= max_bits, "[gemm_int] ", what, " holds ", x.bits,
+           "-bit codes in storage of at most ", max_bits, " bits");
   LB_CHECK(x.src != GemmIntSrc::f32 || x.scale > 0.0f, "[gemm_int] ", what,
            " is f32 to be quantized but its scale is ", x.scale, " (must be > 0)");
   LB_CHECK(x.src != GemmIntSrc::s4 || x.ld % 2 == 0, "[gemm_int] ", what,
@@ -112,7 +118,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   const int64_t nkb = static_cast<int64_t>(t.kb_len.size());
   const int elem = panel_elem_bytes(kern.panel);
   const int64_t kk = std::max<int64_t>(k, 1);
-  const int64_t mc = std::clamp(kABlockBytes / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
+  const int64_t mc =
+      std::clamp(kABlockBytes / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
   const int64_t nc = std::clamp(kBBlockBytes / (kk * elem) / nr * nr, nr, round_up(n, nr));
   int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
   const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;
@@ -147,8 +154,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
       for (int64_t item = 0; item < npanels * nkb; ++item) {
         const int64_t q = item / npanels, s = item % npanels;
         const int64_t cols = std::min(nr, ncur - s * nr);
-        gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, source_of(b, true, 0), jc + s * nr, cols,
-                      t.kb_start[q], t.kb_len[q], bpack + boff[q] + s * pb[q]);
+        gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, source_of(b, true, 0), jc + s * nr,
+                      cols, t.kb_start[q], t.kb_len[q], bpack + boff[q] + s * pb[q]);
       }
       int64_t packed_ib = -1;
 #pragma omp for schedule(static)
@@ -159,8 +166,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
           for (int64_t q = 0; q < nkb; ++q)
             for (int pl = 0; pl < t.nplanes; ++pl)
               gemm_int_pack(kern.panel, kern.mr, false, kern.a_offset,
-                            source_of(a, false, t.nplanes == 1 ? 0 : pl + 1), i0, mcur, t.kb_start[q],
-                            t.kb_len[q], apack + aoff[q * t.nplanes + pl]);
+                            source_of(a, false, t.nplanes == 1 ? 0 : pl + 1), i0, mcur,
+                            t.kb_start[q], t.kb_len[q], apack + aoff[q * t.nplanes + pl]);
           packed_ib = ib;
         }
         const int64_t j1 = std::min(ncur, (jb + 1) * nw);
@@ -191,7 +198,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
                 const int shift = t.nplanes == 2 && pl == 0 ? 8 : 0;
                 for (int64_t i = 0; i < mm; ++i)
                   for (int64_t j = 0; j < nn; ++j)
-                    wide[i * nr + j] += static_cast<int64_t>(tile[i * nr + j]) * (int64_t(1) << shift);
+                    wide[i * nr + j] +=
+                        static_cast<int64_t>(tile[i * nr + j]) * (int64_t(1) << shift);
               }
             gemm_int_epilogue_i64(wide, nr, mm, nn, epilogue_at(out, gi, gj));
           }
@@ -216,7 +224,8 @@ bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
   const int32_t lowest = -(1 << (b.bits - 1));
   if (b.src == GemmIntSrc::s8 && lowest == -128) {  // memchr is vectorized
     for (int64_t r = 0; r < rows; ++r)
-      if (std::memchr(static_cast<const int8_t*>(b.data) + r * b.ld, 0x80, static_cast<size_t>(cols)))
+      if (std::memchr(static_cast<const int8_t*>(b.data) + r * b.ld, 0x80,
+                      static_cast<size_t>(cols)))
         return false;
     return true;
   }
@@ -225,8 +234,12 @@ bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
       const int64_t idx = r * b.ld + c;
       int32_t v;
       switch (b.src) {
-        case GemmIntSrc::s8: v = static_cast<const int8_t*>(b.data)[idx]; break;
-        case GemmIntSrc::s16: v = static_cast<const int16_t*>(b.data)[idx]; break;
+        case GemmIntSrc::s8:
+          v = static_cast<const int8_t*>(b.data)[idx];
+          break;
+        case GemmIntSrc::s16:
+          v = static_cast<const int16_t*>(b.data)[idx];
+          break;
         default: {
           uint8_t byte = static_cast<const uint8_t*>(b.data)[idx >> 1];
           v = (idx & 1) ? int4_high(byte) : int4_low(byte);
@@ -249,8 +262,8 @@ const GemmIntKernel& gemm_int_kernel_for(const IntGemmPlan& plan, const IntMatri
     return symmetric == 1;
   };
   if (forced && in_family(*plan.family, forced)) {
-    LB_CHECK(meets(*forced), "[gemm_int] forced variant ", forced->name,
-             " needs B codes without -", 1 << (b.bits - 1));
+    LB_CHECK(meets(*forced), "[gemm_int] forced variant ", forced->name, " needs B codes without -",
+             1 << (b.bits - 1));
     return *forced;
   }
   for (const GemmIntKernel& kern : plan.family->all())
@@ -258,7 +271,9 @@ const GemmIntKernel& gemm_int_kernel_for(const IntGemmPlan& plan, const IntMatri
   return plan.family->all().back();
 }
 
-void gemm_int_kernel_override(const GemmIntKernel* kern) { g_override.store(kern); }
+void gemm_int_kernel_override(const GemmIntKernel* kern) {
+  g_override.store(kern);
+}
 
 int64_t gemm_int_max_exact_k(int bits_a, int bits_b) {
   const int64_t prod = (int64_t(1) << (bits_a - 1)) * (int64_t(1) << (bits_b - 1));
@@ -268,7 +283,8 @@ int64_t gemm_int_max_exact_k(int bits_a, int bits_b) {
 IntGemmPlan gemm_int_plan(int64_t k, int bits_a, int bits_b) {
   IntGemmPlan p{};
   const int wide_bits = std::max(bits_a, bits_b);
-  p.family = wide_bits <= 4 ? &gemm_s4_kernels() : (wide_bits <= 8 ? &gemm_s8_kernels() : &gemm_s16_kernels());
+  p.family = wide_bits <= 4 ? &gemm_s4_kernels()
+                            : (wide_bits <= 8 ? &gemm_s8_kernels() : &gemm_s16_kernels());
   p.max_exact_k = gemm_int_max_exact_k(bits_a, bits_b);
   p.split_a = false;
   int64_t chunk = p.max_exact_k;

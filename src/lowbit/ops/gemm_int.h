@@ -17,10 +17,10 @@ namespace lowbit::ops {
 struct IntMatrix {
   GemmIntSrc src = GemmIntSrc::s8;  // s8 (bits <= 8), s16 (<= 16), s4 (bits <= 4), f32
   const void* data = nullptr;
-  int64_t ld = 0;       // elements between rows (s4: nibbles, even; QTensor rows are padded)
+  int64_t ld = 0;  // elements between rows (s4: nibbles, even; QTensor rows are padded)
   bool trans = false;
-  int bits = 8;         // 2..16
-  float scale = 0.0f;   // f32 only: code = clamp(rne(x / scale), +-(2^(bits-1) - 1)), NaN -> 0
+  int bits = 8;        // 2..16
+  float scale = 0.0f;  // f32 only: code = clamp(rne(x / scale), +-(2^(bits-1) - 1)), NaN -> 0
 };
 
 // Where the result goes: raw int32 / int64 sums, or f32 = acc * row_scale[i] * col_scale[j]
@@ -45,7 +45,7 @@ struct IntGemmPlan {
   int64_t max_exact_k;  // largest K whose every sum fits int32 with these widths
   int64_t kblock;       // chunk length (k itself when no chunking is needed)
   int64_t nkblocks;
-  bool split_a;         // A split into its high and low bytes (16-bit codes)
+  bool split_a;  // A split into its high and low bytes (16-bit codes)
   bool wide() const { return nkblocks > 1 || split_a; }
 };
 IntGemmPlan gemm_int_plan(int64_t k, int bits_a, int bits_b);

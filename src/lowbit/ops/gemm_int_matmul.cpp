@@ -11,8 +11,8 @@ namespace {
 // q as a GEMM operand; op(X) = X, or its transpose with trans.
 IntMatrix operand_of(const char* op, const char* what, const QTensor& q, bool trans) {
   qformat_check(op, q.format);
-  LB_CHECK(q.format.encoding == Encoding::intn, "[", op, "] ", what, " is ",
-           qformat_name(q.format), ": integer GEMM takes intn codes");
+  LB_CHECK(q.format.encoding == Encoding::intn, "[", op, "] ", what, " is ", qformat_name(q.format),
+           ": integer GEMM takes intn codes");
   LB_CHECK(q.shape.size() == 2, "[", op, "] ", what, " has shape ", shape_str(q.shape),
            ", expected 2-D");
   IntMatrix x;
@@ -20,11 +20,21 @@ IntMatrix operand_of(const char* op, const char* what, const QTensor& q, bool tr
   x.trans = trans;
   x.data = q.codes.raw();
   switch (q.format.storage) {
-    case DType::i8: x.src = GemmIntSrc::s8; x.ld = q.shape[1]; break;
-    case DType::i16: x.src = GemmIntSrc::s16; x.ld = q.shape[1]; break;
-    default: x.src = GemmIntSrc::s4; x.ld = (q.shape[1] + 1) / 2 * 2; break;
+    case DType::i8:
+      x.src = GemmIntSrc::s8;
+      x.ld = q.shape[1];
+      break;
+    case DType::i16:
+      x.src = GemmIntSrc::s16;
+      x.ld = q.shape[1];
+      break;
+    default:
+      x.src = GemmIntSrc::s4;
+      x.ld = (q.shape[1] + 1) / 2 * 2;
+      break;
   }
-  const int64_t stored = x.src == GemmIntSrc::s4 ? q.shape[0] * (x.ld / 2) : q.shape[0] * q.shape[1];
+  const int64_t stored =
+      x.src == GemmIntSrc::s4 ? q.shape[0] * (x.ld / 2) : q.shape[0] * q.shape[1];
   LB_CHECK(q.codes.numel() == stored && q.codes.dtype() == q.format.storage, "[", op, "] ", what,
            " codes are ", q.codes.shape_string(), " ", dtype_name(q.codes.dtype()), ", expected ",
            stored, " ", dtype_name(q.format.storage), " for shape ", shape_str(q.shape));
@@ -33,8 +43,8 @@ IntMatrix operand_of(const char* op, const char* what, const QTensor& q, bool tr
 
 // The scale of q along its output dimension: storage rows (along_rows) or columns. A scale
 // that varies along the reduction cannot leave the sum and is refused.
-void scale_of(const char* op, const char* what, const QTensor& q, bool along_rows,
-              const float** p, int64_t* len) {
+void scale_of(const char* op, const char* what, const QTensor& q, bool along_rows, const float** p,
+              int64_t* len) {
   const Granularity g = q.format.gran;
   const bool ok = g == Granularity::tensor || (along_rows && g == Granularity::row) ||
                   (!along_rows && g == Granularity::col);

@@ -22,8 +22,8 @@ void gemm_int_ref(int64_t m, int64_t n, int64_t k, GetA get_a, GetB get_b, int64
 
 // One f32 output element: float(acc), times the row scale, times the column scale, plus the
 // bias, then (accumulate) added to the old value; each step one IEEE single operation.
-inline float gemm_int_epilogue_ref(int64_t acc, float row_scale, float col_scale,
-                                   const float* bias, bool accumulate, float old) {
+inline float gemm_int_epilogue_ref(int64_t acc, float row_scale, float col_scale, const float* bias,
+                                   bool accumulate, float old) {
   float t = static_cast<float>(acc);
   t = t * row_scale;
   t = t * col_scale;

@@ -12,10 +12,9 @@ namespace lowbit {
 namespace {
 constexpr int kMr = 6, kNr = 16;
 
+// VBROADCASTSS from memory is a pure load on Zen 2 (VPBROADCASTD also takes a vector ALU slot).
 inline __m256i broadcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
+  return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float*>(p)));
 }
 
 inline void store_tile(const __m256i acc[kMr][2], int32_t* c, int64_t ldc) {
@@ -65,8 +64,10 @@ void s8s8k4_full(int64_t k, const int8_t* a, const int8_t* b, int32_t* c, int64_
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
       __m256i ai = broadcast32(a + 4 * i), ua = _mm256_abs_epi8(ai);
-      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b0, ai)), ones));
-      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b1, ai)), ones));
+      acc[i][0] = _mm256_add_epi32(
+          acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b0, ai)), ones));
+      acc[i][1] = _mm256_add_epi32(
+          acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(b1, ai)), ones));
     }
     a += 4 * kMr;
     b += 4 * kNr;
@@ -107,7 +108,8 @@ void u4s4k4_full(int64_t k, const uint8_t* a, const int8_t* b, int32_t* c, int64
     for (int i = 0; i < kMr; ++i)
       for (int h = 0; h < 2; ++h) {
         auto* w = reinterpret_cast<__m256i*>(&wide[i][8 * h]);
-        _mm256_store_si256(w, _mm256_add_epi32(_mm256_load_si256(w), _mm256_madd_epi16(acc[i][h], ones)));
+        _mm256_store_si256(
+            w, _mm256_add_epi32(_mm256_load_si256(w), _mm256_madd_epi16(acc[i][h], ones)));
       }
   }
   for (int i = 0; i < kMr; ++i) std::memcpy(c + i * ldc, wide[i], sizeof(wide[i]));
@@ -117,7 +119,8 @@ template <class Full, class A, class B>
 void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
               int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  if (m == kMr && n == kNr) return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
+  if (m == kMr && n == kNr)
+    return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
   int32_t tile[kMr * kNr];
   full(k, static_cast<const A*>(a), static_cast<const B*>(b), tile, kNr);
   for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));

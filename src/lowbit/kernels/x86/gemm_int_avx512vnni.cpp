@@ -51,7 +51,7 @@ void u8s8k4_full(int64_t k, const uint8_t* a, const int8_t* b, int32_t* c, int64
   store_tile(acc, c, ldc);
 }
 
-// s16_k2: as the AVX2 and AVX-VNNI kernels, VPMADDWD + VPADDD fused into VPDPWSSD (non-saturating: wraps).
+// s16_k2: the AVX-VNNI kernel in zmm: VPDPWSSD (not the saturating VPDPWSSDS) wraps.
 void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64_t ldc) {
   __m512i acc[kMr][2];
   for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
@@ -76,7 +76,8 @@ template <class Full, class A, class B>
 void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
               int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  if (m == kMr && n == kNr) return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
+  if (m == kMr && n == kNr)
+    return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
   int32_t tile[kMr * kNr];
   full(k, static_cast<const A*>(a), static_cast<const B*>(b), tile, kNr);
   for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
@@ -84,12 +85,12 @@ void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, in
 }  // namespace
 
 void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
-                               int64_t m, int64_t n) {
+                                  int64_t m, int64_t n) {
   run_tile<decltype(&u8s8k4_full), uint8_t, int8_t>(u8s8k4_full, k, a, b, c, ldc, m, n);
 }
 
 void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
-                              int64_t m, int64_t n) {
+                                 int64_t m, int64_t n) {
   run_tile<decltype(&s16k2_full), int16_t, int16_t>(s16k2_full, k, a, b, c, ldc, m, n);
 }
 

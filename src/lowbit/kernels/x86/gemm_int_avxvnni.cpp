@@ -11,10 +11,9 @@ namespace lowbit {
 namespace {
 constexpr int kMr = 6, kNr = 16;
 
+// VBROADCASTSS from memory: a pure load (as in the AVX2 file).
 inline __m256i broadcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
+  return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float*>(p)));
 }
 
 inline void store_tile(const __m256i acc[kMr][2], int32_t* c, int64_t ldc) {
@@ -76,7 +75,8 @@ template <class Full, class A, class B>
 void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
               int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  if (m == kMr && n == kNr) return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
+  if (m == kMr && n == kNr)
+    return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
   int32_t tile[kMr * kNr];
   full(k, static_cast<const A*>(a), static_cast<const B*>(b), tile, kNr);
   for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
