@@ -164,18 +164,56 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
   return 0;
 }
 
-// One panel: rows [r0, r0 + rows) (rows <= R) of op(X) over k-range [p0, p0 + k).
+// A transposed source into panels whose height R is not a multiple of the SIMD width (A panels
+// of 6 rows): 16 (u8s8_k4) or 8 (s16_k2) columns of the source block at a time go through the
+// same SSE2 transposes into 4-byte units, each stored into its own panel. Full k-groups only;
+// returns how many leading columns of the block are done (a multiple of the width).
+template <GemmIntPanel P, GemmIntSrc S>
+int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                         int64_t p0, int64_t k, uint8_t* dst, int64_t panel_bytes) {
+  constexpr bool kBytes =
+      P == GemmIntPanel::u8s8_k4 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s4);
+  constexpr bool kPairs =
+      P == GemmIntPanel::s16_k2 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s16);
+  if constexpr (kBytes || kPairs) {
+    constexpr int W = kBytes ? 16 : 8, KG = kg<P>();
+    if (!x.trans || x.plane != 0 || R % W == 0 || rows < W || k < KG) return 0;
+    if (S == GemmIntSrc::s4 && r0 % 2 != 0) return 0;
+    const int64_t cols = rows / W * W, groups = k / KG;
+    alignas(16) uint8_t strip[W * KG * (kBytes ? 1 : 2)];
+    GemmIntSource sx = x;  // the strip as one panel of height W, at column c of the block
+    for (int64_t g = 0; g < groups; ++g)  // g outer: each source row is read once
+      for (int64_t c = 0; c < cols; c += W) {
+        pack_fast<P, S>(W, a_offset, sx, r0 + c, W, p0 + g * KG, KG, strip);
+        for (int q = 0; q < W; ++q) {
+          const int64_t r = c + q;
+          std::memcpy(dst + (r / R) * panel_bytes + (g * R + r % R) * 4, strip + q * 4, 4);
+        }
+      }
+    return cols;
+  }
+  return 0;
+}
+
+// Zeros (u8 A: a_offset, the code 0) everywhere a panel holds no element.
+template <GemmIntPanel P>
+void panel_init(int R, bool is_b, int a_offset, int64_t k, void* dst) {
+  constexpr int KG = kg<P>();
+  std::memset(dst, 0, static_cast<size_t>(gemm_int_panel_bytes(P, R, k, is_b)));
+  if (P == GemmIntPanel::u8s8_k4 && !is_b && a_offset != 0)
+    std::memset(dst, a_offset, static_cast<size_t>((k + KG - 1) / KG * R * KG));
+}
+
+// One panel: rows [r0, r0 + rows) (rows <= R) of op(X) over k-range [p0, p0 + k), except the
+// first `skip` rows of the full k-groups (done by pack_block_trans); then B's trailer.
 template <GemmIntPanel P, GemmIntSrc S>
 void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
-                int64_t p0, int64_t k, void* dst) {
+                int64_t p0, int64_t k, int64_t skip, void* dst) {
   constexpr int KG = kg<P>();
-  const int64_t groups = (k + KG - 1) / KG;
-  std::memset(dst, 0, static_cast<size_t>(gemm_int_panel_bytes(P, R, k, is_b)));
-  // Zero padding (rows past `rows`, k past `k`) must read as code 0: for u8 A that is a_offset.
-  if (P == GemmIntPanel::u8s8_k4 && !is_b && a_offset != 0)
-    std::memset(dst, a_offset, static_cast<size_t>(groups * R * KG));
+  const int64_t groups = (k + KG - 1) / KG, pfull = k / KG * KG;
   const int plane = x.plane;
-  const int64_t pdone = pack_fast<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst) * KG;
+  const int64_t pdone =
+      skip > 0 ? 0 : pack_fast<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst) * KG;
   if (!x.trans) {
     // Row-major walk: each panel row reads one contiguous source row.
     for (int64_t r = 0; r < rows; ++r)
@@ -186,7 +224,7 @@ void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t 
   } else {
     // k-major walk: op(X)[r][p] = X[p][r], so each p reads `rows` contiguous elements.
     for (int64_t p = pdone; p < k; ++p)
-      for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t r = p < pfull ? skip : 0; r < rows; ++r) {
         int32_t v = plane_of(load<S>(x, p0 + p, r0 + r), plane);
         put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
       }
@@ -204,27 +242,33 @@ void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t 
   }
 }
 
+template <GemmIntPanel P, GemmIntSrc S>
+void pack_rows_src(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                   int64_t p0, int64_t k, uint8_t* dst) {
+  const int64_t bytes = gemm_int_panel_bytes(P, R, k, is_b);
+  for (int64_t r = 0; r < rows; r += R) panel_init<P>(R, is_b, a_offset, k, dst + (r / R) * bytes);
+  const int64_t done =
+      pack_block_trans<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst, bytes);
+  for (int64_t r = 0; r < rows; r += R) {
+    const int64_t cur = rows - r < R ? rows - r : R;
+    const int64_t skip = done > r ? (done - r < cur ? done - r : cur) : 0;
+    pack_panel<P, S>(R, is_b, a_offset, x, r0 + r, cur, p0, k, skip, dst + (r / R) * bytes);
+  }
+}
+
 template <GemmIntPanel P>
 void pack_rows(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
                int64_t p0, int64_t k, void* dst) {
-  const int64_t bytes = gemm_int_panel_bytes(P, R, k, is_b);
   auto* out = static_cast<uint8_t*>(dst);
-  for (int64_t r = 0; r < rows; r += R, out += bytes) {
-    const int64_t cur = rows - r < R ? rows - r : R;
-    switch (x.src) {
-      case GemmIntSrc::s8:
-        pack_panel<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
-        break;
-      case GemmIntSrc::s16:
-        pack_panel<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
-        break;
-      case GemmIntSrc::s4:
-        pack_panel<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
-        break;
-      case GemmIntSrc::f32:
-        pack_panel<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0 + r, cur, p0, k, out);
-        break;
-    }
+  switch (x.src) {
+    case GemmIntSrc::s8:
+      return pack_rows_src<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::s16:
+      return pack_rows_src<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::s4:
+      return pack_rows_src<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::f32:
+      return pack_rows_src<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0, rows, p0, k, out);
   }
 }
 

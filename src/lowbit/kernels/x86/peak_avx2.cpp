@@ -23,21 +23,23 @@ int64_t peak_fma_f32_avx2(int64_t iters, float* sink) {
   return iters * kFmaAcc * 8;
 }
 
-// The integer probes are written in asm: 8 independent products per iteration (temporaries
-// ymm2-ymm5 renamed by the core), each added into its own accumulator ymm8-ymm15, so neither
-// latency nor the compiler's register allocation limits the rate.
-#define LOWBIT_PEAK_LOOP(BODY)                                                        \
-  __asm__ volatile(                                                                   \
-      "vpcmpeqw %%ymm6, %%ymm6, %%ymm6\n\t"                                           \
-      "vpsrlw $15, %%ymm6, %%ymm6\n\t" /* int16 ones */                               \
-      "vpabsb %%ymm6, %%ymm0\n\t"                                                     \
-      "vpsubb %%ymm6, %%ymm0, %%ymm1\n\t"                                             \
-      "1:\n\t" BODY BODY BODY BODY BODY BODY BODY BODY "dec %0\n\t"                      \
-      "jnz 1b\n\t"                                                                    \
-      : "+r"(n)                                                                       \
-      :                                                                               \
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm8", "xmm9", \
-        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
+// The integer probes are written in asm: each BODY holds 4 (pairs: 2) independent products
+// (temporaries ymm2-ymm5, renamed by the core) added into their own accumulators, repeated 8
+// times per iteration, so neither latency nor the compiler's register allocation limits the
+// rate. Operand values do not change the timing of these instructions.
+#define LOWBIT_PEAK_LOOP(BODY)                                                                 \
+  __asm__ volatile(                                                                            \
+      "vpcmpeqw %%ymm6, %%ymm6, %%ymm6\n\t"                                                    \
+      "vpsrlw $15, %%ymm6, %%ymm6\n\t" /* int16 ones */                                        \
+      "vpabsb %%ymm6, %%ymm0\n\t"                                                              \
+      "vpsubb %%ymm6, %%ymm0, %%ymm1\n\t"                                                      \
+      "1:\n\t" BODY BODY BODY BODY BODY BODY BODY BODY                                         \
+      "dec %0\n\t"                                                                             \
+      "jnz 1b\n\t"                                                                             \
+      : "+r"(n)                                                                                \
+      :                                                                                        \
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm8", "xmm9", "xmm10", \
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
 
 int64_t peak_madd_s16_avx2(int64_t iters, int32_t* sink) {
   int64_t n = iters;
