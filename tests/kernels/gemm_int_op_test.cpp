@@ -3,6 +3,7 @@
 // products and their validation messages, and the VPDPBUSD panel format decoded in scalar.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -212,6 +213,10 @@ TEST(GemmIntQuant, FusedQuantizationEqualsQuantizeThenGemm) {
   x[5] = 0.5f;  // ties to even at scale 1
   x[6] = 1.5f;
   x[7] = -2.5f;
+  x[8] = NAN;         // -> 0
+  x[9] = INFINITY;    // -> 127
+  x[10] = -INFINITY;  // -> -127
+  w[3] = NAN;
   const float sx = 1.0f, sw = 0.02f;
   std::vector<int8_t> qx(m * k), qw(n * k);
   intn_quant_kernels().chosen().to_s8(x.data(), m * k, sx, 127, qx.data());

@@ -60,8 +60,9 @@ constexpr int kg() {
   return P == GemmIntPanel::s32_k1 ? 1 : (P == GemmIntPanel::s16_k2 ? 2 : 4);
 }
 
-// Fast paths (SSE2, baseline x86-64) for int8 / int16 codes, writing exactly what the generic
-// loop writes: whole k-groups of whole rows; the caller's generic loop does the ragged rest.
+// Fast paths (SSE2, baseline x86-64) for every source into u8s8_k4 and for int8 / int16 codes
+// into s16_k2, writing exactly what the generic loop writes: whole k-groups of whole rows; the
+// caller's generic loop does the ragged rest.
 // Returns how many leading k-groups were packed for every row (0: not handled).
 template <GemmIntPanel P, GemmIntSrc S>
 int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0,
@@ -69,7 +70,7 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
   constexpr int KG = kg<P>();
   const int64_t groups = k / KG;
   if (x.plane != 0 || groups == 0) return 0;
-  if constexpr (P == GemmIntPanel::u8s8_k4 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s4)) {
+  if constexpr (P == GemmIntPanel::u8s8_k4) {
     // 16 codes of stored row `row` from column `col` (even for int4: whole bytes), plus offset.
     const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
     auto load16 = [&](int64_t row, int64_t col) {
@@ -78,6 +79,28 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
         return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
                                 static_cast<const int8_t*>(x.data) + idx)),
                             off);
+      if constexpr (S == GemmIntSrc::f32) {
+        // quant_rne on 4 lanes: the same division, clamp, magic-number rounding and NaN -> 0,
+        // so the codes equal the scalar ones; |code| <= qmax <= 127 packs without saturating.
+        const float* f = static_cast<const float*>(x.data) + idx;
+        const __m128 sc = _mm_set1_ps(x.scale), hi = _mm_set1_ps(static_cast<float>(x.qmax));
+        const __m128 lo = _mm_set1_ps(-static_cast<float>(x.qmax)),
+                     magic = _mm_set1_ps(12582912.0f);
+        __m128i q[4];
+        for (int t = 0; t < 4; ++t) {
+          __m128 v = _mm_div_ps(_mm_loadu_ps(f + 4 * t), sc);
+          const __m128 ord = _mm_cmpord_ps(v, v);
+          v = _mm_max_ps(_mm_min_ps(v, hi), lo);
+          v = _mm_sub_ps(_mm_add_ps(v, magic), magic);
+          q[t] = _mm_cvttps_epi32(_mm_and_ps(v, ord));
+        }
+        return _mm_add_epi8(
+            _mm_packs_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3])), off);
+      }
+      if constexpr (S == GemmIntSrc::s16) {  // codes of <= 8 bits held in int16
+        const auto* h = reinterpret_cast<const __m128i*>(static_cast<const int16_t*>(x.data) + idx);
+        return _mm_add_epi8(_mm_packs_epi16(_mm_loadu_si128(h), _mm_loadu_si128(h + 1)), off);
+      }
       // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
       const __m128i b = _mm_loadl_epi64(
           reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
@@ -171,8 +194,7 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
 template <GemmIntPanel P, GemmIntSrc S>
 int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
                          int64_t p0, int64_t k, uint8_t* dst, int64_t panel_bytes) {
-  constexpr bool kBytes =
-      P == GemmIntPanel::u8s8_k4 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s4);
+  constexpr bool kBytes = P == GemmIntPanel::u8s8_k4;
   constexpr bool kPairs =
       P == GemmIntPanel::s16_k2 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s16);
   if constexpr (kBytes || kPairs) {
