@@ -3,6 +3,7 @@
 
 #include "lowbit/models/bert.h"
 #include "lowbit/models/vit.h"
+#include "lowbit/train/numerics_policy.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
 
@@ -27,7 +28,9 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     c.attn_dropout = r.get_float("model.attn_dropout");
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);
-    return std::make_unique<models::BertClassifier>(c, seed);
+    auto model = std::make_unique<models::BertClassifier>(c, seed);
+    model->set_numerics(make_numerics_policy(r));
+    return model;
   }
   LB_CHECK(data.vocab_size() == 0, "model.kind = vit needs an image task, but data.task = ",
            r.get_string("data.task"), " is a text task");
@@ -42,7 +45,9 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
   c.classes = data.num_classes();
   c.dropout = r.get_float("model.dropout");
   c.attn_dropout = r.get_float("model.attn_dropout");
-  return std::make_unique<models::VitClassifier>(c, seed);
+  auto model = std::make_unique<models::VitClassifier>(c, seed);
+  model->set_numerics(make_numerics_policy(r));
+  return model;
 }
 
 }  // namespace lowbit

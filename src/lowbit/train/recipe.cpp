@@ -75,6 +75,9 @@ constexpr KeyRow kKeys[] = {
     {"data.train", T::string, "", R::any, nullptr, "text-file: training file"},
     {"data.test", T::string, "", R::any, nullptr, "text-file: test file"},
 
+    {"numerics.mode", T::string, "fp32", R::any, "fp32",
+     "how matrix products are computed (fp32 = the f32 GEMM)"},
+
     {"train.seed", T::integer, "1", R::non_negative, nullptr,
      "seed of initialization, data order and dropout"},
     {"train.threads", T::integer, "0", R::non_negative, nullptr,
