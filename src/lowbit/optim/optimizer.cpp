@@ -26,10 +26,16 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
   const std::string op = "[" + kind_ + "]";
   LB_CHECK(states.size() <= kMaxStates, op, " at most ", kMaxStates, " states per parameter");
   LB_CHECK(params_.size() < (1u << 31), op, " too many parameters: ", params_.size());
+  LB_CHECK(config_.state_block > 0 && kStateBlock % config_.state_block == 0, op,
+           " state_block = ", config_.state_block, ", expected a divisor of ", kStateBlock,
+           " (2048 as in the paper, 256 as bitsandbytes)");
+  LB_CHECK(config_.state_min_numel >= 0, op, " state_min_numel = ", config_.state_min_numel,
+           ", expected >= 0");
   if (!factory) {
-    std::string codec = config_.state_codec;
-    factory = [codec](const nn::Param& p, StateSign sign) {
-      return make_state_store(codec, p.value.numel(), p.value.dtype(), sign);
+    OptimizerConfig c = config_;
+    factory = [c](const nn::Param& p, StateSign sign) {
+      int64_t n = p.value.numel();
+      return make_state_store(state_codec_for(c, n), n, p.value.dtype(), sign, c.state_block);
     };
   }
   std::set<std::string> names;
@@ -60,6 +66,16 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
                ": encoded state needs f32 parameters, not ", dtype_name(dtype_));
       stores_.push_back(std::move(s));
     }
+  }
+  // Fused 8-bit updates need every state of the parameter 8-bit with one block size.
+  const size_t ns = states.size();
+  q8_.resize(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    std::array<Blockwise8View, kMaxStates> v{};
+    bool all = ns > 0;
+    for (size_t s = 0; s < ns; ++s)
+      all = all && stores_[i * ns + s]->blockwise8(&v[s]) && v[s].qblock == v[0].qblock;
+    if (all) q8_[i] = v;
   }
   for (size_t i = 0; i < params_.size(); ++i) {
     int64_t nblocks = (params_[i]->value.numel() + kStateBlock - 1) / kStateBlock;
@@ -108,6 +124,21 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
   Tensor step = Tensor::zeros({1}, DType::i64);
   expect(kind_ + ".step", step);
   const size_t ns = state_names_.size();
+  auto has = [&](const std::string& name) -> const Tensor* {
+    auto it = given.find(name);
+    return it == given.end() ? nullptr : it->second;
+  };
+  for (size_t s = 0; s < ns; ++s)
+    for (size_t i = 0; i < params_.size(); ++i) {
+      std::string base = cat(kind_, ".", state_names_[s], ".", params_[i]->name);
+      std::string saved = saved_state_codec(base, has), live = stores_[i * ns + s]->codec();
+      LB_CHECK(saved.empty() || saved == live, op, " state ", state_names_[s], " of ",
+               params_[i]->name, " was saved as ", saved, " but this optimizer keeps it as ",
+               live, " (state_codec ", config_.state_codec, ", state_block ",
+               config_.state_block, ", state_min_numel ", config_.state_min_numel, "; ",
+               params_[i]->value.numel(), " elements); resume with the settings the checkpoint "
+               "was made with (recipe optim.state, optim.state_block, optim.state_min_numel)");
+    }
   for (size_t s = 0; s < ns; ++s)
     for (size_t i = 0; i < params_.size(); ++i)
       for (auto& [suffix, t] : stores_[i * ns + s]->tensors())
@@ -119,6 +150,15 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
   int64_t loaded = step.data<int64_t>()[0];
   LB_CHECK(loaded >= 0, op, " ", kind_, ".step is ", loaded, ", expected >= 0");
   steps_ = loaded;
+}
+
+Q8Block q8_block(const Blockwise8View& v) {
+  return {v.codes, v.absmax, &q8_tables(v.map)};
+}
+
+std::string state_codec_for(const OptimizerConfig& config, int64_t numel) {
+  if (config.state_codec == "8bit" && numel < config.state_min_numel) return "f32";
+  return config.state_codec;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,

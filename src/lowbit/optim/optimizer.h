@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/kernels/ref/optim8_kernels.h"
 #include "lowbit/nn/module.h"
 #include "lowbit/optim/state_store.h"
 
@@ -29,11 +30,23 @@ struct OptimizerConfig {
   // adamw: p *= 1 - lr * wd before the Adam step; adam, sgd: g += wd * p.
   // Applies only to parameters with Param::decay == true.
   double weight_decay = 0.0;
-  std::string state_codec = "f32";  // see state_codec_names()
+  // State codec (state_codec_names()): "f32" or "8bit" (block-wise dynamic 8-bit, Dettmers et
+  // al.). Recipe: optim.state = "32bit" -> "f32", "8bit" -> "8bit".
+  std::string state_codec = "f32";
+  // 8bit: elements per absmax, a divisor of kStateBlock (2048 as in the paper, 256 as
+  // bitsandbytes does now). Recipe: optim.state_block.
+  int64_t state_block = 256;
+  // 8bit: parameters with fewer elements keep f32 state (the paper's 4096). Recipe:
+  // optim.state_min_numel.
+  int64_t state_min_numel = 4096;
 };
 
-// Chooses the store of each state; the default is make_state_store(config.state_codec, ...).
-// This is where a policy such as "parameters under 4096 elements keep 32-bit state" lives.
+// The codec the default factory gives a parameter of numel elements: config.state_codec, except
+// "f32" for an "8bit" config when numel < state_min_numel. Per parameter, so thread-independent.
+std::string state_codec_for(const OptimizerConfig& config, int64_t numel);
+
+// Chooses the store of each state; the default is make_state_store(state_codec_for(config,
+// numel), numel, dtype, sign, config.state_block).
 using StateStoreFactory =
     std::function<std::unique_ptr<StateStore>(const nn::Param& param, StateSign sign)>;
 
@@ -44,10 +57,12 @@ class Optimizer {
   // lr is a double so that the step's scalars are computed like PyTorch's Python floats.
   virtual void step(double lr) = 0;
   // Copies of the state: "<kind>.step" (i64, shape (1)) and "<kind>.<state>.<param name><suffix>"
-  // for each parameter, e.g. "adamw.m.encoder.0.attn.query.weight".
+  // for each parameter, e.g. "adamw.m.encoder.0.attn.query.weight" (f32) or
+  // "adamw.m.encoder.0.attn.query.weight.codes" / ".absmax" / ".qblock" (8bit; state_store.h).
   virtual std::vector<std::pair<std::string, Tensor>> state_tensors() const;
   // Restores state saved by state_tensors(). Tensors without this kind's prefix are ignored
-  // (a whole checkpoint may be passed); a missing, misshapen or unexpected one is an error.
+  // (a whole checkpoint may be passed); a missing, misshapen or unexpected one is an error, and
+  // so is a state saved with another codec or block size than this optimizer keeps it in.
   virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& tensors);
 
   int64_t steps_taken() const { return steps_; }
@@ -64,8 +79,15 @@ class Optimizer {
   // Calls fn(param index, n, p, g, states) for every block of every parameter, in parallel
   // over blocks; states[s] points at state s of the block: in place for plain stores, decoded
   // f32 scratch (encoded back afterwards) for others. T is the parameters' dtype.
+  // With fused: blocks of parameters whose every state is 8-bit block-wise call instead
+  // fused(param index, n, qblock, p, g, q8, scratch) (q8[s]: state s's codes and absmaxes of the
+  // block; scratch: kMaxStates * kStateBlock floats), which decodes, updates and encodes itself.
   template <class T, class Fn>
-  void for_each_block(Fn&& fn);
+  void for_each_block(Fn&& fn) {
+    for_each_block<T>(fn, nullptr);
+  }
+  template <class T, class Fn, class Fused>
+  void for_each_block(Fn&& fn, Fused&& fused);
 
   std::string kind_;
   std::vector<nn::Param*> params_;
@@ -81,15 +103,20 @@ class Optimizer {
   std::vector<std::string> state_names_;
   std::vector<std::unique_ptr<StateStore>> stores_;  // [param][state]
   std::vector<Block> blocks_;
+  // [param][state] views of the 8-bit stores; qblock == 0 in [param][0] when not all 8-bit.
+  std::vector<std::array<Blockwise8View, kMaxStates>> q8_;
 };
+
+// The fused kernels' view of one 8-bit state (codes and absmaxes already offset to the block).
+Q8Block q8_block(const Blockwise8View& v);
 
 // kind: "adamw" | "adam" | "sgd". An empty factory uses config.state_codec for every state.
 std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory = {});
 
-template <class T, class Fn>
-void Optimizer::for_each_block(Fn&& fn) {
+template <class T, class Fn, class Fused>
+void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
   const int nstates = static_cast<int>(state_names_.size());
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
@@ -99,6 +126,20 @@ void Optimizer::for_each_block(Fn&& fn) {
       nn::Param& prm = *params_[b.param];
       int64_t begin = b.block * kStateBlock;
       int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
+      if constexpr (std::is_same_v<T, float> && !std::is_null_pointer_v<std::decay_t<Fused>>) {
+        const auto& views = q8_[b.param];
+        if (views[0].qblock > 0) {
+          std::array<Blockwise8View, kMaxStates> q{};
+          for (int s = 0; s < nstates; ++s) {
+            q[s] = views[s];
+            q[s].codes += begin;
+            q[s].absmax += begin / views[s].qblock;
+          }
+          fused(b.param, n, views[0].qblock, prm.value.template data<T>() + begin,
+                prm.grad.template data<T>() + begin, q, &scratch[0][0]);
+          continue;
+        }
+      }
       std::array<T*, kMaxStates> st{};
       std::array<bool, kMaxStates> decoded{};
       for (int s = 0; s < nstates; ++s) {
