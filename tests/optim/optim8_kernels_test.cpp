@@ -1,5 +1,5 @@
 // Every runnable optim8 kernel against its `_ref`, bit for bit: the lookup-table encoder on
-// thresholds, their neighbours and specials, and the fused Adam / SGD block updates on odd
+// thresholds, their neighbours and specials, and the fused Adam / SGD / Lion updates on odd
 // lengths, every quantization block size class, misaligned pointers and arbitrary states.
 #include "lowbit/kernels/ref/optim8_kernels.h"
 
@@ -156,6 +156,26 @@ TEST(Optim8Kernels, FusedSgdMatchesReference) {
             expect_same("sgd", kern->name, want, got, n, qblock, false);
           }
         }
+}
+
+TEST(Optim8Kernels, FusedLionMatchesReference) {
+  const Q8Tables& ts = q8_tables(DynamicMap::signed_map);
+  std::vector<float> scratch(2 * 2048);
+  for (float decay : {1.0f, 0.999f})
+    for (int64_t qblock : kQblocks)
+      for (int64_t n : kLengths) {
+        optim::LionCoeffs<float> k{0.9f, 0.1f, 0.99f, 0.01f, decay, -1e-4f};
+        const Case start = make_case(n, qblock, static_cast<uint64_t>(n * 13 + qblock));
+        Case want = start;
+        lion8_block_ref(k, n, qblock, want.p.data() + 1, want.g.data() + 1,
+                        {want.c0.data() + 1, want.a0.data(), &ts}, scratch.data());
+        for (const Optim8Kernel* kern : optim8_kernels().runnable()) {
+          Case got = start;
+          kern->lion(k, n, qblock, got.p.data() + 1, got.g.data() + 1,
+                     {got.c0.data() + 1, got.a0.data(), &ts}, scratch.data());
+          expect_same("lion", kern->name, want, got, n, qblock, false);
+        }
+      }
 }
 
 TEST(Optim8Kernels, FamilyHasAvx2AndRefLast) {

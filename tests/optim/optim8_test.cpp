@@ -248,7 +248,7 @@ TEST_P(Optim8Kinds, SaveLoadContinuesBitExactly) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Optim8, Optim8Kinds, ::testing::Values("adamw", "adam", "sgd"));
+INSTANTIATE_TEST_SUITE_P(Optim8, Optim8Kinds, ::testing::Values("adamw", "adam", "sgd", "lion"));
 
 TEST(Optim8, SmallTensorsKeep32BitState) {
   ParamSet s = make_param_set(DType::f32, {0, 1, 2047, 2049, 4095, 4096, 5003});

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "lowbit/optim/adam.h"
+#include "lowbit/optim/lion.h"
 #include "lowbit/optim/sgd_momentum.h"
 
 namespace lowbit::optim {
@@ -168,7 +169,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
     return std::make_unique<Adam>(std::move(params), config, kind == "adamw", std::move(factory));
   if (kind == "sgd")
     return std::make_unique<SgdMomentum>(std::move(params), config, std::move(factory));
-  LB_FAIL("[optimizer] unknown kind '", kind, "' (allowed: adamw, adam, sgd)");
+  if (kind == "lion") return std::make_unique<Lion>(std::move(params), config, std::move(factory));
+  LB_FAIL("[optimizer] unknown kind '", kind, "' (allowed: adamw, adam, sgd, lion)");
 }
 
 }  // namespace lowbit::optim

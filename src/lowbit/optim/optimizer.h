@@ -1,7 +1,8 @@
 // Optimizer interface: per-parameter state in StateStores (codec by name), a step that walks
 // every parameter in kStateBlock blocks in parallel, and state tensors for checkpoints.
 // Kinds: "adamw" (decoupled decay, torch.optim.AdamW), "adam" (L2 decay added to the gradient,
-// torch.optim.Adam), "sgd" (momentum, torch.optim.SGD with dampening 0, no Nesterov).
+// torch.optim.Adam), "sgd" (momentum, torch.optim.SGD with dampening 0, no Nesterov), "lion"
+// (Chen et al. 2023, lion-pytorch's order).
 #pragma once
 
 #include <algorithm>
@@ -23,11 +24,11 @@
 namespace lowbit::optim {
 
 struct OptimizerConfig {
-  double beta1 = 0.9;     // adam, adamw
-  double beta2 = 0.999;   // adam, adamw
+  double beta1 = 0.9;     // adam, adamw, lion
+  double beta2 = 0.999;   // adam, adamw, lion (the Lion paper uses 0.99: set it)
   double eps = 1e-8;      // adam, adamw: added outside the square root
   double momentum = 0.9;  // sgd
-  // adamw: p *= 1 - lr * wd before the Adam step; adam, sgd: g += wd * p.
+  // adamw, lion: p *= 1 - lr * wd before the step; adam, sgd: g += wd * p.
   // Applies only to parameters with Param::decay == true.
   double weight_decay = 0.0;
   // State codec (state_codec_names()): "f32" or "8bit" (block-wise dynamic 8-bit, Dettmers et
@@ -110,7 +111,8 @@ class Optimizer {
 // The fused kernels' view of one 8-bit state (codes and absmaxes already offset to the block).
 Q8Block q8_block(const Blockwise8View& v);
 
-// kind: "adamw" | "adam" | "sgd". An empty factory uses config.state_codec for every state.
+// kind: "adamw" | "adam" | "sgd" | "lion". An empty factory gives each state
+// make_state_store(state_codec_for(config, numel), numel, dtype, sign, config.state_block).
 std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory = {});

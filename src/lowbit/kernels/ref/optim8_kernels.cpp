@@ -95,6 +95,11 @@ void sgd_update_f32_ref(const optim::SgdCoeffs<float>& k, int64_t n, float* p, c
   optim::sgd_update_block(k, n, p, g, buf);
 }
 
+void lion_update_f32_ref(const optim::LionCoeffs<float>& k, int64_t n, float* p, const float* g,
+                         float* m) {
+  optim::lion_update_block(k, n, p, g, m);
+}
+
 void adam8_block_ref(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                      const float* g, const Q8Block& m, const Q8Block& v, float* scratch) {
   LB_ASSERT(qblock > 0 && n >= 0);
@@ -115,10 +120,20 @@ void sgd8_block_ref(const optim::SgdCoeffs<float>& k, int64_t n, int64_t qblock,
   encode_ref(scratch, n, qblock, buf);
 }
 
+void lion8_block_ref(const optim::LionCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                     const float* g, const Q8Block& m, float* scratch) {
+  LB_ASSERT(qblock > 0 && n >= 0);
+  decode_ref(m, n, qblock, scratch);
+  optim::lion_update_block(k, n, p, g, scratch);
+  encode_ref(scratch, n, qblock, m);
+}
+
 const KernelFamily<Optim8Kernel>& optim8_kernels() {
   static const KernelFamily<Optim8Kernel> f(
-      "optim8", {{"optim8_avx2", Isa::avx2, q8_encode_avx2, adam8_block_avx2, sgd8_block_avx2},
-                 {"optim8_ref", Isa::scalar, q8_encode_ref, adam8_block_ref, sgd8_block_ref}});
+      "optim8", {{"optim8_avx2", Isa::avx2, q8_encode_avx2, adam8_block_avx2, sgd8_block_avx2,
+                  lion8_block_avx2},
+                 {"optim8_ref", Isa::scalar, q8_encode_ref, adam8_block_ref, sgd8_block_ref,
+                  lion8_block_ref}});
   return f;
 }
 

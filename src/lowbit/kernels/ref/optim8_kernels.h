@@ -42,12 +42,14 @@ struct Q8Block {
 using Q8EncodeFn = void (*)(const float* x, int64_t n, float absmax, const Q8Tables& t,
                             uint8_t* codes);
 // Per quantization block of qblock elements (qblock > 0; the last may be short): decode the
-// states (map[code] * absmax), run adam_update_block / sgd_update_block on them (p, g: (n)),
+// states (map[code] * absmax), run adam_ / sgd_ / lion_update_block on them (p, g: (n)),
 // then absmax = max |state| and encode. scratch: 2n floats (n <= kStateBlock in the optimizer).
 using Adam8Fn = void (*)(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                          const float* g, const Q8Block& m, const Q8Block& v, float* scratch);
 using Sgd8Fn = void (*)(const optim::SgdCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                         const float* g, const Q8Block& buf, float* scratch);
+using Lion8Fn = void (*)(const optim::LionCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                         const float* g, const Q8Block& m, float* scratch);
 
 struct Optim8Kernel {
   const char* name;
@@ -55,6 +57,7 @@ struct Optim8Kernel {
   Q8EncodeFn encode;
   Adam8Fn adam;
   Sgd8Fn sgd;
+  Lion8Fn lion;
 };
 
 void q8_encode_ref(const float* x, int64_t n, float absmax, const Q8Tables& t, uint8_t* codes);
@@ -62,12 +65,16 @@ void adam8_block_ref(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qbloc
                      const float* g, const Q8Block& m, const Q8Block& v, float* scratch);
 void sgd8_block_ref(const optim::SgdCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                     const float* g, const Q8Block& buf, float* scratch);
+void lion8_block_ref(const optim::LionCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                     const float* g, const Q8Block& m, float* scratch);
 
 void q8_encode_avx2(const float* x, int64_t n, float absmax, const Q8Tables& t, uint8_t* codes);
 void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                       const float* g, const Q8Block& m, const Q8Block& v, float* scratch);
 void sgd8_block_avx2(const optim::SgdCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                      const float* g, const Q8Block& buf, float* scratch);
+void lion8_block_avx2(const optim::LionCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                      const float* g, const Q8Block& m, float* scratch);
 
 // Baseline-compiled f32 instances of the shared arithmetic, for the tails of the AVX2 kernels
 // (an ISA file must not instantiate the header's inline templates: the linker could keep its
@@ -76,6 +83,8 @@ void adam_update_f32_ref(const optim::AdamCoeffs<float>& k, int64_t n, float* p,
                          float* m, float* v);
 void sgd_update_f32_ref(const optim::SgdCoeffs<float>& k, int64_t n, float* p, const float* g,
                         float* buf);
+void lion_update_f32_ref(const optim::LionCoeffs<float>& k, int64_t n, float* p, const float* g,
+                         float* m);
 
 const KernelFamily<Optim8Kernel>& optim8_kernels();
 

@@ -156,4 +156,40 @@ void sgd8_block_avx2(const optim::SgdCoeffs<float>& k, int64_t n, int64_t qblock
   }
 }
 
+void lion8_block_avx2(const optim::LionCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                      const float* g, const Q8Block& m, float* scratch) {
+  LB_ASSERT(qblock > 0 && n >= 0);
+  const __m256 b1 = _mm256_set1_ps(k.beta1), w1 = _mm256_set1_ps(k.one_minus_beta1);
+  const __m256 b2 = _mm256_set1_ps(k.beta2), w2 = _mm256_set1_ps(k.one_minus_beta2);
+  const __m256 df = _mm256_set1_ps(k.decay_factor), nlr = _mm256_set1_ps(k.neg_lr);
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+  const float* map = m.tables->map;
+  for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
+    const int64_t len = std::min(qblock, n - off);
+    const __m256 am = _mm256_set1_ps(m.absmax[b]);
+    __m256 mx = _mm256_setzero_ps();
+    int64_t i = off;
+    for (; i + 8 <= off + len; i += 8) {
+      __m256 mi = decode8(m.codes + i, map, am);
+      __m256 gi = _mm256_loadu_ps(g + i);
+      __m256 c = _mm256_add_ps(_mm256_mul_ps(mi, b1), _mm256_mul_ps(w1, gi));
+      __m256 s = _mm256_sub_ps(_mm256_and_ps(_mm256_cmp_ps(zero, c, _CMP_LT_OQ), one),
+                               _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_LT_OQ), one));
+      __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), df);
+      _mm256_storeu_ps(p + i, _mm256_add_ps(pi, _mm256_mul_ps(nlr, s)));
+      mi = _mm256_add_ps(_mm256_mul_ps(mi, b2), _mm256_mul_ps(w2, gi));
+      _mm256_storeu_ps(scratch + i, mi);
+      mx = _mm256_max_ps(abs8(mi), mx);
+    }
+    float a = hmax(mx);
+    if (const int64_t r = off + len - i; r > 0) {
+      blockwise_decode_ref(m.codes + i, r, m.absmax[b], map, scratch + i);
+      lion_update_f32_ref(k, r, p + i, g + i, scratch + i);
+      a = std::fmax(a, blockwise_absmax_ref(scratch + i, r));
+    }
+    m.absmax[b] = a;
+    q8_encode_avx2(scratch + off, len, a, *m.tables, m.codes + off);
+  }
+}
+
 }  // namespace lowbit
