@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "lowbit/kernels/ref/optim8_kernels.h"
 #include "lowbit/optim/update_math.h"
 
 namespace lowbit::optim {
@@ -57,15 +56,9 @@ void Adam::step(double lr) {
     coeffs.reserve(params_.size());
     for (const nn::Param* p : params_)
       coeffs.push_back(adam_coeffs<T>(config_, decoupled_, p->decay, lr, t));
-    const Optim8Kernel& k8 = optim8_kernels().chosen();
-    for_each_block<T>(
-        [&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
-          adam_update_block(coeffs[i], n, p, g, st[0], st[1]);
-        },
-        [&](int32_t i, int64_t n, int64_t qblock, auto* p, const auto* g, const auto& q8,
-            float* scratch) {
-          k8.adam(coeffs[i], n, qblock, p, g, q8_block(q8[0]), q8_block(q8[1]), scratch);
-        });
+    for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
+      adam_update_block(coeffs[i], n, p, g, st[0], st[1]);
+    });
   };
   if (dtype_ == DType::f32)
     run(0.0f);

@@ -1,10 +1,9 @@
 // Lion step: per-parameter scalars in double, then the shared block arithmetic of update_math.h
-// (in place for f32 state, the fused optim8 kernel for 8-bit state).
+// (in place for f32 state, on decoded scratch for 8-bit state).
 #include "lowbit/optim/lion.h"
 
 #include <cmath>
 
-#include "lowbit/kernels/ref/optim8_kernels.h"
 #include "lowbit/optim/update_math.h"
 
 namespace lowbit::optim {
@@ -33,13 +32,9 @@ void Lion::step(double lr) {
                         static_cast<T>(config_.beta2), static_cast<T>(1.0 - config_.beta2),
                         static_cast<T>(1.0 - lr * wd), static_cast<T>(-lr)});
     }
-    const Optim8Kernel& k8 = optim8_kernels().chosen();
-    for_each_block<T>(
-        [&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
-          lion_update_block(coeffs[i], n, p, g, st[0]);
-        },
-        [&](int32_t i, int64_t n, int64_t qblock, auto* p, const auto* g, const auto& q8,
-            float* scratch) { k8.lion(coeffs[i], n, qblock, p, g, q8_block(q8[0]), scratch); });
+    for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
+      lion_update_block(coeffs[i], n, p, g, st[0]);
+    });
   };
   if (dtype_ == DType::f32)
     run(0.0f);

@@ -68,16 +68,6 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
       stores_.push_back(std::move(s));
     }
   }
-  // Fused 8-bit updates need every state of the parameter 8-bit with one block size.
-  const size_t ns = states.size();
-  q8_.resize(params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    std::array<Blockwise8View, kMaxStates> v{};
-    bool all = ns > 0;
-    for (size_t s = 0; s < ns; ++s)
-      all = all && stores_[i * ns + s]->blockwise8(&v[s]) && v[s].qblock == v[0].qblock;
-    if (all) q8_[i] = v;
-  }
   for (size_t i = 0; i < params_.size(); ++i) {
     int64_t nblocks = (params_[i]->value.numel() + kStateBlock - 1) / kStateBlock;
     for (int64_t b = 0; b < nblocks; ++b) blocks_.push_back({static_cast<int32_t>(i), b});
@@ -151,10 +141,6 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
   int64_t loaded = step.data<int64_t>()[0];
   LB_CHECK(loaded >= 0, op, " ", kind_, ".step is ", loaded, ", expected >= 0");
   steps_ = loaded;
-}
-
-Q8Block q8_block(const Blockwise8View& v) {
-  return {v.codes, v.absmax, &q8_tables(v.map)};
 }
 
 std::string state_codec_for(const OptimizerConfig& config, int64_t numel) {

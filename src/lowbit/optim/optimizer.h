@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "lowbit/core/parallel.h"
-#include "lowbit/kernels/ref/optim8_kernels.h"
 #include "lowbit/nn/module.h"
 #include "lowbit/optim/state_store.h"
 
@@ -80,15 +79,8 @@ class Optimizer {
   // Calls fn(param index, n, p, g, states) for every block of every parameter, in parallel
   // over blocks; states[s] points at state s of the block: in place for plain stores, decoded
   // f32 scratch (encoded back afterwards) for others. T is the parameters' dtype.
-  // With fused: blocks of parameters whose every state is 8-bit block-wise call instead
-  // fused(param index, n, qblock, p, g, q8, scratch) (q8[s]: state s's codes and absmaxes of the
-  // block; scratch: kMaxStates * kStateBlock floats), which decodes, updates and encodes itself.
   template <class T, class Fn>
-  void for_each_block(Fn&& fn) {
-    for_each_block<T>(fn, nullptr);
-  }
-  template <class T, class Fn, class Fused>
-  void for_each_block(Fn&& fn, Fused&& fused);
+  void for_each_block(Fn&& fn);
 
   std::string kind_;
   std::vector<nn::Param*> params_;
@@ -104,12 +96,7 @@ class Optimizer {
   std::vector<std::string> state_names_;
   std::vector<std::unique_ptr<StateStore>> stores_;  // [param][state]
   std::vector<Block> blocks_;
-  // [param][state] views of the 8-bit stores; qblock == 0 in [param][0] when not all 8-bit.
-  std::vector<std::array<Blockwise8View, kMaxStates>> q8_;
 };
-
-// The fused kernels' view of one 8-bit state (codes and absmaxes already offset to the block).
-Q8Block q8_block(const Blockwise8View& v);
 
 // kind: "adamw" | "adam" | "sgd" | "lion". An empty factory gives each state
 // make_state_store(state_codec_for(config, numel), numel, dtype, sign, config.state_block).
@@ -117,8 +104,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory = {});
 
-template <class T, class Fn, class Fused>
-void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
+template <class T, class Fn>
+void Optimizer::for_each_block(Fn&& fn) {
   const int nstates = static_cast<int>(state_names_.size());
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
@@ -128,20 +115,6 @@ void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
       nn::Param& prm = *params_[b.param];
       int64_t begin = b.block * kStateBlock;
       int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
-      if constexpr (std::is_same_v<T, float> && !std::is_null_pointer_v<std::decay_t<Fused>>) {
-        const auto& views = q8_[b.param];
-        if (views[0].qblock > 0) {
-          std::array<Blockwise8View, kMaxStates> q{};
-          for (int s = 0; s < nstates; ++s) {
-            q[s] = views[s];
-            q[s].codes += begin;
-            q[s].absmax += begin / views[s].qblock;
-          }
-          fused(b.param, n, views[0].qblock, prm.value.template data<T>() + begin,
-                prm.grad.template data<T>() + begin, q, &scratch[0][0]);
-          continue;
-        }
-      }
       std::array<T*, kMaxStates> st{};
       std::array<bool, kMaxStates> decoded{};
       for (int s = 0; s < nstates; ++s) {

@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "lowbit/kernels/ref/optim8_kernels.h"
 #include "lowbit/optim/update_math.h"
 
 namespace lowbit::optim {
@@ -31,13 +30,9 @@ void SgdMomentum::step(double lr) {
       coeffs.push_back({static_cast<T>(first ? 0.0 : config_.momentum),
                         static_cast<T>(p->decay ? config_.weight_decay : 0.0),
                         static_cast<T>(-lr)});
-    const Optim8Kernel& k8 = optim8_kernels().chosen();
-    for_each_block<T>(
-        [&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
-          sgd_update_block(coeffs[i], n, p, g, st[0]);
-        },
-        [&](int32_t i, int64_t n, int64_t qblock, auto* p, const auto* g, const auto& q8,
-            float* scratch) { k8.sgd(coeffs[i], n, qblock, p, g, q8_block(q8[0]), scratch); });
+    for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
+      sgd_update_block(coeffs[i], n, p, g, st[0]);
+    });
   };
   if (dtype_ == DType::f32)
     run(0.0f);

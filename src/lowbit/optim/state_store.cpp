@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "lowbit/kernels/ref/optim8_kernels.h"
+#include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 
 namespace lowbit::optim {
@@ -44,11 +44,6 @@ std::string Blockwise8StateStore::codec() const {
   return cat("8bit (block ", block_, ")");
 }
 
-bool Blockwise8StateStore::blockwise8(Blockwise8View* out) {
-  *out = {codes_.data<uint8_t>(), absmax_.data<float>(), block_, map_};
-  return true;
-}
-
 void Blockwise8StateStore::decode_block(int64_t block, float* out) const {
   int64_t begin = block * kStateBlock;
   int64_t n = std::min(kStateBlock, codes_.numel() - begin);
@@ -66,15 +61,15 @@ void Blockwise8StateStore::encode_block(int64_t block, const float* in) {
   int64_t n = std::min(kStateBlock, codes_.numel() - begin);
   LB_ASSERT(begin >= 0 && n > 0);
   const BlockwiseKernel& k = blockwise_kernels().chosen();
-  const Optim8Kernel& k8 = optim8_kernels().chosen();
-  const Q8Tables& t = q8_tables(map_);
+  const BlockwiseLutKernel& lut = blockwise_lut_kernels().chosen();
+  const DynamicTables& t = dynamic_tables(map_);
   uint8_t* codes = codes_.data<uint8_t>() + begin;
   float* absmax = absmax_.data<float>() + begin / block_;
   for (int64_t off = 0; off < n; off += block_) {
     int64_t len = std::min(block_, n - off);
     float a = k.absmax(in + off, len);
     absmax[off / block_] = a;
-    k8.encode(in + off, len, a, t, codes + off);
+    lut.encode(in + off, len, a, t, codes + off);
   }
 }
 

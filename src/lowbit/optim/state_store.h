@@ -6,8 +6,7 @@
 // blockwise: u8 codes plus one f32 absmax per quantization block) aligns its blocks to these:
 // its block size divides kStateBlock. Stores whose values are plain working-precision numbers
 // expose them through direct(), and the update then works in place; encoded stores decode a
-// block into f32 scratch and encode it back, or (8-bit blockwise, through blockwise8()) hand
-// their codes to a fused decode -> update -> encode kernel.
+// block into f32 scratch and encode it back.
 //
 // Checkpoint tensors per state, by codec (suffixes after "<kind>.<state>.<param name>"):
 //   f32:  ""         the values, parameter dtype, (numel)
@@ -36,14 +35,6 @@ inline constexpr int64_t kStateBlock = 2048;
 // What the state holds: the 8-bit codec picks a signed or an unsigned code map from this.
 enum class StateSign { any, nonnegative };  // Adam's m: any; Adam's v: nonnegative
 
-// The codes and scales of an 8-bit block-wise store, whole tensor, for the fused update kernels.
-struct Blockwise8View {
-  uint8_t* codes = nullptr;  // (numel)
-  float* absmax = nullptr;   // (ceil(numel / qblock))
-  int64_t qblock = 0;
-  DynamicMap map = DynamicMap::signed_map;
-};
-
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -57,8 +48,6 @@ class StateStore {
   virtual size_t bytes() const = 0;
   // The codec with its parameters, as load_state compares it: "f32", "8bit (block 256)".
   virtual std::string codec() const = 0;
-  // 8-bit block-wise stores fill *out and return true; the update then uses a fused kernel.
-  virtual bool blockwise8(Blockwise8View* out) { return false; }
   // The tensors that make up the state, named by suffix ("" for a single plain tensor,
   // ".codes" / ".absmax" for an encoded one). They are views of the live state: loading a
   // checkpoint copies into them.
@@ -94,7 +83,6 @@ class Blockwise8StateStore final : public StateStore {
   void encode_block(int64_t block, const float* in) override;
   size_t bytes() const override { return codes_.nbytes() + absmax_.nbytes() + qblock_.nbytes(); }
   std::string codec() const override;
-  bool blockwise8(Blockwise8View* out) override;
   std::vector<std::pair<std::string, Tensor>> tensors() const override {
     return {{".codes", codes_}, {".absmax", absmax_}, {".qblock", qblock_}};
   }
