@@ -132,7 +132,8 @@ void BM_Adam8Block(benchmark::State& state) {
     fm[i] = 1e-4f * rng.normal();
     fv[i] = fm[i] * fm[i] + 1e-12f;
   }
-  optim::Blockwise8StateStore m(n, optim::StateSign::any, qb), v(n, optim::StateSign::nonnegative, qb);
+  optim::Blockwise8StateStore m(n, optim::StateSign::any, qb),
+      v(n, optim::StateSign::nonnegative, qb);
   m.encode_block(0, fm.data());
   v.encode_block(0, fv.data());
   optim::AdamCoeffs<float> k{0.1f, 0.999f, 0.001f, 0.3f, 1e-8f, -1e-9f, 1.0f, 0.0f};

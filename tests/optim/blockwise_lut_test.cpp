@@ -16,7 +16,9 @@
 namespace lowbit {
 namespace {
 
-const char* map_name(DynamicMap w) { return w == DynamicMap::signed_map ? "signed" : "unsigned"; }
+const char* map_name(DynamicMap w) {
+  return w == DynamicMap::signed_map ? "signed" : "unsigned";
+}
 
 // Values whose codes are hardest: each threshold, its two float neighbours, both signs, the map
 // entries themselves, and magnitudes from 1e-9 to 4 plus specials.
@@ -55,8 +57,8 @@ TEST(BlockwiseLut, EncodeMatchesReferenceExactly) {
           std::fill(got.begin(), got.end(), 0xAB);
           k->encode(x.data() + 1, len, absmax, t, got.data());
           for (int64_t i = 0; i < len; ++i)
-            ASSERT_EQ(got[i], want[i]) << k->name << " " << map_name(w) << " len " << len
-                                       << " i " << i << " x " << x[i + 1] << " absmax " << absmax;
+            ASSERT_EQ(got[i], want[i]) << k->name << " " << map_name(w) << " len " << len << " i "
+                                       << i << " x " << x[i + 1] << " absmax " << absmax;
         }
       }
     }

@@ -18,7 +18,9 @@ using testing::make_param_set;
 using testing::ParamSet;
 
 constexpr int kSteps = 5;
-double lr_for(int64_t t) { return 1e-3 * (1.0 + 0.25 * static_cast<double>(t)); }
+double lr_for(int64_t t) {
+  return 1e-3 * (1.0 + 0.25 * static_cast<double>(t));
+}
 
 OptimizerConfig lion_config() {
   OptimizerConfig c;
@@ -74,8 +76,12 @@ void check_lion(DType dtype) {
   EXPECT_LT(nfragile, 10);
 }
 
-TEST(Lion, MatchesReferenceF32) { check_lion(DType::f32); }
-TEST(Lion, MatchesReferenceF64) { check_lion(DType::f64); }
+TEST(Lion, MatchesReferenceF32) {
+  check_lion(DType::f32);
+}
+TEST(Lion, MatchesReferenceF64) {
+  check_lion(DType::f64);
+}
 
 bool same_bits(ParamSet& a, ParamSet& b) {
   for (size_t i = 0; i < a.params.size(); ++i)

@@ -82,9 +82,9 @@ inline void plain_append(std::vector<std::pair<std::string, Tensor>>& out, const
 
 // One Adam (decoupled = false) or AdamW step at step number t, in f32 with PyTorch's operation
 // order; scalars computed in double as PyTorch's Python floats are, then used as f32.
-inline void plain_adam8_step(const optim::OptimizerConfig& c, bool decoupled, bool decay,
-                             double lr, int64_t t, std::vector<float>& p,
-                             const std::vector<float>& grad, Plain8& m8, Plain8& v8) {
+inline void plain_adam8_step(const optim::OptimizerConfig& c, bool decoupled, bool decay, double lr,
+                             int64_t t, std::vector<float>& p, const std::vector<float>& grad,
+                             Plain8& m8, Plain8& v8) {
   const double wd = decay ? c.weight_decay : 0.0;
   const float w1 = static_cast<float>(1 - c.beta1), b2 = static_cast<float>(c.beta2);
   const float w2 = static_cast<float>(1 - c.beta2), eps = static_cast<float>(c.eps);
@@ -94,13 +94,13 @@ inline void plain_adam8_step(const optim::OptimizerConfig& c, bool decoupled, bo
   std::vector<float> m(p.size()), v(p.size());
   for (size_t i = 0; i < p.size(); ++i) {
     float g = grad[i];
-    if (decoupled) p[i] = p[i] * shrink;             // param.mul_(1 - lr * wd)
-    if (!decoupled && wd != 0) g = g + l2 * p[i];    // grad.add(param, alpha=wd)
-    float mi = m8.value(i), vi = v8.value(i);        // dequantize
-    m[i] = mi + w1 * (g - mi);                       // exp_avg.lerp_(grad, 1 - beta1)
-    v[i] = vi * b2 + w2 * g * g;                     // exp_avg_sq.mul_(b2).addcmul_(g, g, 1 - b2)
-    float denom = std::sqrt(v[i]) / bc2 + eps;       // (sqrt(v) / sqrt(bc2)).add_(eps)
-    p[i] = p[i] + step * m[i] / denom;               // param.addcdiv_(m, denom, -step_size)
+    if (decoupled) p[i] = p[i] * shrink;           // param.mul_(1 - lr * wd)
+    if (!decoupled && wd != 0) g = g + l2 * p[i];  // grad.add(param, alpha=wd)
+    float mi = m8.value(i), vi = v8.value(i);      // dequantize
+    m[i] = mi + w1 * (g - mi);                     // exp_avg.lerp_(grad, 1 - beta1)
+    v[i] = vi * b2 + w2 * g * g;                   // exp_avg_sq.mul_(b2).addcmul_(g, g, 1 - b2)
+    float denom = std::sqrt(v[i]) / bc2 + eps;     // (sqrt(v) / sqrt(bc2)).add_(eps)
+    p[i] = p[i] + step * m[i] / denom;             // param.addcdiv_(m, denom, -step_size)
   }
   plain_requantize(m, m8);
   plain_requantize(v, v8);

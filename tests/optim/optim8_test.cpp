@@ -32,7 +32,9 @@ OptimizerConfig config8(int64_t block, int64_t min_numel = 4096) {
   return c;
 }
 
-double lr_for(int64_t t) { return 1e-2 * (1.0 + 0.25 * static_cast<double>(t)); }
+double lr_for(int64_t t) {
+  return 1e-2 * (1.0 + 0.25 * static_cast<double>(t));
+}
 
 void run_steps(Optimizer& opt, ParamSet& s, int first, int last) {
   for (int t = first; t <= last; ++t) {
@@ -54,8 +56,9 @@ const Tensor& state_named(const std::vector<std::pair<std::string, Tensor>>& st,
 void expect_same_bits(const std::string& what, ParamSet& a, const Optimizer& oa, ParamSet& b,
                       const Optimizer& ob) {
   for (size_t i = 0; i < a.params.size(); ++i)
-    ASSERT_EQ(std::memcmp(a.params[i].value.raw(), b.params[i].value.raw(),
-                          a.params[i].value.nbytes()), 0)
+    ASSERT_EQ(
+        std::memcmp(a.params[i].value.raw(), b.params[i].value.raw(), a.params[i].value.nbytes()),
+        0)
         << what << ": " << a.params[i].name;
   auto sa = oa.state_tensors(), sb = ob.state_tensors();
   ASSERT_EQ(sa.size(), sb.size()) << what;
@@ -67,8 +70,8 @@ void expect_same_bits(const std::string& what, ParamSet& a, const Optimizer& oa,
   }
 }
 
-void expect_state_is(const std::vector<std::pair<std::string, Tensor>>& st,
-                     const std::string& base, const Plain8& want) {
+void expect_state_is(const std::vector<std::pair<std::string, Tensor>>& st, const std::string& base,
+                     const Plain8& want) {
   const Tensor& codes = state_named(st, base + ".codes");
   const Tensor& absmax = state_named(st, base + ".absmax");
   ASSERT_EQ(codes.numel(), static_cast<int64_t>(want.codes.size())) << base;
@@ -290,25 +293,32 @@ TEST(Optim8, LoadRefusesAnotherCodecOrBlock) {
   auto o32 = make_optimizer("adamw", s.ptrs(), c32);
   std::string e = error_of([&] { o32->load_state(saved8); });
   EXPECT_NE(e.find("state m of layer1.bias was saved as 8bit (block 256) but this optimizer keeps "
-                   "it as f32"), std::string::npos) << e;
+                   "it as f32"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("optim.state"), std::string::npos) << e;
   EXPECT_EQ(o32->steps_taken(), 0);  // a refused load changes nothing
   e = error_of([&] { o8->load_state(o32->state_tensors()); });
   EXPECT_NE(e.find("was saved as f32 but this optimizer keeps it as 8bit (block 256)"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   EXPECT_EQ(o8->steps_taken(), 2);
   auto o2048 = make_optimizer("adamw", s.ptrs(), config8(2048));
   e = error_of([&] { o2048->load_state(saved8); });
   EXPECT_NE(e.find("saved as 8bit (block 256) but this optimizer keeps it as 8bit (block 2048)"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   auto o_min = make_optimizer("adamw", s.ptrs(), config8(256, 10000));
   e = error_of([&] { o_min->load_state(saved8); });
   EXPECT_NE(e.find("keeps it as f32 (state_codec 8bit, state_block 256, state_min_numel 10000; "
-                   "5003 elements)"), std::string::npos) << e;
+                   "5003 elements)"),
+            std::string::npos)
+      << e;
   auto o_small = make_optimizer("adamw", s.ptrs(), config8(256, 0));
   e = error_of([&] { o_small->load_state(saved8); });
   EXPECT_NE(e.find("state m of layer0.weight was saved as f32 but this optimizer keeps it as 8bit"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   // A damaged block-size tag is reported as such, then the shapes are checked as usual.
   for (auto& [name, t] : saved8)
     if (name == "adamw.v.layer1.bias.qblock") t = Tensor::zeros({2}, DType::i64);
@@ -320,21 +330,23 @@ TEST(Optim8, LoadRefusesAnotherCodecOrBlock) {
 TEST(Optim8, ConfigErrorsNameTheField) {
   ParamSet s = make_param_set(DType::f32, {5000});
   OptimizerConfig c = config8(300);
-  EXPECT_NE(error_of([&] { make_optimizer("adamw", s.ptrs(), c); })
-                .find("[adamw] state_block = 300, expected a divisor of 2048"),
+  EXPECT_NE(error_of([&] {
+              make_optimizer("adamw", s.ptrs(), c);
+            }).find("[adamw] state_block = 300, expected a divisor of 2048"),
             std::string::npos);
   c = config8(256, -1);
-  EXPECT_NE(error_of([&] { make_optimizer("sgd", s.ptrs(), c); })
-                .find("[sgd] state_min_numel = -1, expected >= 0"),
+  EXPECT_NE(error_of([&] {
+              make_optimizer("sgd", s.ptrs(), c);
+            }).find("[sgd] state_min_numel = -1, expected >= 0"),
             std::string::npos);
   ParamSet d = make_param_set(DType::f64, {5000});
-  EXPECT_NE(error_of([&] { make_optimizer("adamw", d.ptrs(), config8(256)); })
-                .find("8-bit state needs f32 parameters, not f64"),
+  EXPECT_NE(error_of([&] {
+              make_optimizer("adamw", d.ptrs(), config8(256));
+            }).find("8-bit state needs f32 parameters, not f64"),
             std::string::npos);
   // f64 parameters under the size threshold keep f64 state and work.
   ParamSet small = make_param_set(DType::f64, {10});
-  EXPECT_EQ(error_of([&] { make_optimizer("adamw", small.ptrs(), config8(256))->step(1e-3); }),
-            "");
+  EXPECT_EQ(error_of([&] { make_optimizer("adamw", small.ptrs(), config8(256))->step(1e-3); }), "");
 }
 
 }  // namespace

@@ -59,8 +59,9 @@ struct Run {
 
 Run train(const char* kind, const OptimizerConfig& c, double lr, int steps) {
   static const Regression problem;
-  std::vector<nn::Param> ps = {nn::make_param("w", {Regression::K, Regression::D}, DType::f32, true),
-                               nn::make_param("b", {Regression::K}, DType::f32, false)};
+  std::vector<nn::Param> ps = {
+      nn::make_param("w", {Regression::K, Regression::D}, DType::f32, true),
+      nn::make_param("b", {Regression::K}, DType::f32, false)};
   auto opt = make_optimizer(kind, {&ps[0], &ps[1]}, c);
   Run r;
   for (int t = 0; t < steps; ++t) {
@@ -109,15 +110,20 @@ void check_tracks(const char* kind, double lr) {
     EXPECT_LT(r8.loss[steps], 0.1 * r8.loss[0]) << kind;
     double dist = rel_distance(r8.w, r32.w);
     EXPECT_LT(dist, 0.03) << kind << " block " << block;
-    std::printf("%s block %lld: loss %.4g -> %.4g (32-bit %.4g), worst gap %.2f of the allowance, "
-                "weights %.3g%% apart\n",
-                kind, static_cast<long long>(block), r8.loss[0], r8.loss[steps], r32.loss[steps],
-                worst, 100 * dist);
+    std::printf(
+        "%s block %lld: loss %.4g -> %.4g (32-bit %.4g), worst gap %.2f of the allowance, "
+        "weights %.3g%% apart\n",
+        kind, static_cast<long long>(block), r8.loss[0], r8.loss[steps], r32.loss[steps], worst,
+        100 * dist);
   }
 }
 
-TEST(Optim8Tracking, AdamWTracks32Bit) { check_tracks("adamw", 1e-2); }
-TEST(Optim8Tracking, SgdMomentumTracks32Bit) { check_tracks("sgd", 0.05); }
+TEST(Optim8Tracking, AdamWTracks32Bit) {
+  check_tracks("adamw", 1e-2);
+}
+TEST(Optim8Tracking, SgdMomentumTracks32Bit) {
+  check_tracks("sgd", 0.05);
+}
 
 }  // namespace
 }  // namespace lowbit::optim

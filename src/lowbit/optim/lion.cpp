@@ -8,8 +8,7 @@
 
 namespace lowbit::optim {
 
-Lion::Lion(std::vector<nn::Param*> params, const OptimizerConfig& config,
-           StateStoreFactory factory)
+Lion::Lion(std::vector<nn::Param*> params, const OptimizerConfig& config, StateStoreFactory factory)
     : Optimizer("lion", std::move(params), config, {{"m", StateSign::any}}, std::move(factory)) {
   const OptimizerConfig& c = config_;
   LB_CHECK(c.beta1 >= 0 && c.beta1 <= 1, "[lion] beta1 = ", c.beta1, ", expected 0 <= beta1 <= 1");

@@ -124,10 +124,10 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
       std::string base = cat(kind_, ".", state_names_[s], ".", params_[i]->name);
       std::string saved = saved_state_codec(base, has), live = stores_[i * ns + s]->codec();
       LB_CHECK(saved.empty() || saved == live, op, " state ", state_names_[s], " of ",
-               params_[i]->name, " was saved as ", saved, " but this optimizer keeps it as ",
-               live, " (state_codec ", config_.state_codec, ", state_block ",
-               config_.state_block, ", state_min_numel ", config_.state_min_numel, "; ",
-               params_[i]->value.numel(), " elements); resume with the settings the checkpoint "
+               params_[i]->name, " was saved as ", saved, " but this optimizer keeps it as ", live,
+               " (state_codec ", config_.state_codec, ", state_block ", config_.state_block,
+               ", state_min_numel ", config_.state_min_numel, "; ", params_[i]->value.numel(),
+               " elements); resume with the settings the checkpoint "
                "was made with (recipe optim.state, optim.state_block, optim.state_min_numel)");
     }
   for (size_t s = 0; s < ns; ++s)

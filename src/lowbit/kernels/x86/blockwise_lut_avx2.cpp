@@ -26,10 +26,10 @@ inline __m256i lut_encode8(__m256 v, const uint32_t* lut) {
   __m256i idx = _mm256_sub_epi32(j, _mm256_set1_epi32(kLutFirst));
   idx = _mm256_add_epi32(idx, _mm256_and_si256(neg, _mm256_set1_epi32(kLutBuckets)));
   const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(lut), idx, 4);
-  const __m256i low = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF)),
-                                      _mm256_set1_epi32(0x10000));
-  __m256i hit = _mm256_srli_epi32(
-      _mm256_sub_epi32(low, _mm256_and_si256(e, _mm256_set1_epi32(0x1FFFF))), 16);
+  const __m256i low =
+      _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF)), _mm256_set1_epi32(0x10000));
+  __m256i hit =
+      _mm256_srli_epi32(_mm256_sub_epi32(low, _mm256_and_si256(e, _mm256_set1_epi32(0x1FFFF))), 16);
   hit = _mm256_sub_epi32(_mm256_xor_si256(hit, neg), neg);  // -hit for negative values
   const __m256i code = _mm256_add_epi32(_mm256_srli_epi32(e, 17), hit);
   const __m256i nan = _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7F800000));
