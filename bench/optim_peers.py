@@ -3,7 +3,8 @@
 (the list in bench/optim_bench.cpp) for torch.optim.AdamW (32-bit state), bitsandbytes AdamW8bit
 and torchao AdamW8bit, on the CPU. Same settings as lowbit's bench: lr 1e-6, weight decay 0.01
 (none for biases and norms), 8-bit block 256, tensors under 4096 elements in 32-bit state.
-Prints one JSON line per peer: {"peer", "threads", "median_ms", "state_mb"} or {"peer", "skipped"}."""
+Prints one JSON line per peer: {"peer", "threads", "median_ms" (wall), "cpu_ms" (process CPU time,
+all threads), "state_mb"} or {"peer", "skipped"}."""
 import argparse
 import json
 import statistics
@@ -73,12 +74,14 @@ for peer in a.peers.split(","):
         opt = make(peer, make_params())
         for _ in range(a.warmup):  # torchao compiles its step on the first call
             opt.step()
-        times = []
+        wall, cpu = [], []
         for _ in range(a.steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()  # process time: all threads
             opt.step()
-            times.append((time.perf_counter() - t0) * 1e3)
-        print(json.dumps({"peer": peer, "threads": a.threads, "median_ms": statistics.median(times),
-                          "state_mb": state_mb(opt)}), flush=True)
+            wall.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+        print(json.dumps({"peer": peer, "threads": a.threads, "median_ms": statistics.median(wall),
+                          "cpu_ms": statistics.median(cpu), "state_mb": state_mb(opt)}),
+              flush=True)
     except Exception as e:  # a peer without a CPU path, or not installed
         print(json.dumps({"peer": peer, "skipped": f"{type(e).__name__}: {e}"[:300]}), flush=True)
