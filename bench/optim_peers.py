@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Peer side of bench/optim_vs_peers.sh: AdamW step time on the all-MiniLM-L6-v2 parameter shapes
-(the list in bench/optim_bench.cpp) for torch.optim.AdamW (32-bit state), bitsandbytes AdamW8bit
+(the list in bench/optim_bench.cpp) for torch.optim.AdamW (32-bit state; the for-loop and the
+fused implementations), bitsandbytes AdamW8bit
 and torchao AdamW8bit, on the CPU. Same settings as lowbit's bench: lr 1e-6, weight decay 0.01
 (none for biases and norms), 8-bit block 256, tensors under 4096 elements in 32-bit state.
 Prints one JSON line per peer: {"peer", "threads", "median_ms" (wall), "cpu_ms" (process CPU time,
@@ -16,7 +17,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, required=True)
 ap.add_argument("--steps", type=int, default=5)
 ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--peers", default="torch,bitsandbytes,torchao")
+ap.add_argument("--peers", default="torch,torch-fused,bitsandbytes,torchao")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 
@@ -60,6 +61,8 @@ def state_mb(opt):
 def make(peer, groups):
     if peer == "torch":
         return torch.optim.AdamW(groups, lr=1e-6, foreach=False)
+    if peer == "torch-fused":  # one fused CPU kernel per tensor (torch >= 2.4)
+        return torch.optim.AdamW(groups, lr=1e-6, fused=True)
     if peer == "bitsandbytes":
         import bitsandbytes as bnb
         return bnb.optim.AdamW8bit(groups, lr=1e-6, min_8bit_size=4096)

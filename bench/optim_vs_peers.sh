@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 # shellcheck disable=SC2086
 "$venv/bin/python" -c "import torch" 2>/dev/null || "$venv/bin/pip" install -q ${TORCH_PIP_ARGS:-} torch ||
   notes+=("torch could not be installed: no peer numbers")
-peers=torch
+peers=torch,torch-fused
 for pkg in bitsandbytes torchao; do
   if "$venv/bin/python" -c "import $pkg" 2>/dev/null || "$venv/bin/pip" install -q "$pkg"; then
     peers="$peers,$pkg"
@@ -59,7 +59,8 @@ done
 python3 - "$results" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-names = {"torch": "torch.optim.AdamW, 32-bit state", "bitsandbytes": "bitsandbytes AdamW8bit",
+names = {"torch": "torch.optim.AdamW, 32-bit state", "torch-fused": "torch.optim.AdamW(fused=True)",
+         "bitsandbytes": "bitsandbytes AdamW8bit",
          "torchao": "torchao AdamW8bit"}
 print("| optimizer | threads | wall ms/step | CPU ms/step (all threads) | state MB |")
 print("|---|---|---|---|---|")
