@@ -74,6 +74,7 @@ class TextTask : public TaskData {
   const std::vector<std::string>& label_names() const override { return names_; }
   const char* unit() const override { return "tokens"; }
   int64_t vocab_size() const override { return tok_.vocab_size(); }
+  std::vector<int32_t> train_lengths() const override { return train_.lengths; }
   int64_t units(const models::ModelInput& in) const override {
     int64_t s = 0;
     const uint8_t* m = in.mask.data<uint8_t>();
