@@ -55,7 +55,7 @@ void run_family(const KernelFamily<GemmIntKernel>& family) {
   } restore;
   for (const GemmIntKernel& kern : family.all()) {
     if (!cpu_supports(kern.isa)) {
-      std::printf("[  SKIPPED ] %s: this CPU has no %s\n", kern.name, isa_name(kern.isa));
+      std::printf("[ not run  ] %s: this CPU has no %s\n", kern.name, isa_name(kern.isa));
       continue;
     }
     ops::gemm_int_kernel_override(&kern);
