@@ -17,6 +17,7 @@
 #include "lowbit/train/memory.h"
 #include "lowbit/train/metrics.h"
 #include "lowbit/train/model_factory.h"
+#include "lowbit/train/numerics_policy.h"
 #include "lowbit/train/progress.h"
 #include "lowbit/train/run_checkpoint.h"
 #include "lowbit/train/task_data.h"
@@ -53,7 +54,7 @@ std::string RunSummary::describe() const {
              "throughput:       ", throughput, " ", unit, "/s\n",
              "peak memory:      ", peak_rss_bytes / (1024.0 * 1024.0), " MiB RSS\n",
              "parameters:       ", param_count, " (optimizer state ", optimizer_state_bytes,
-             " bytes)\n", "checkpoint:       ", checkpoint_dir, "\n");
+             " bytes)\n", "checkpoint:       ", checkpoint_dir, "\n", "numerics:\n", numerics);
 }
 
 RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
@@ -65,6 +66,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
 
   std::unique_ptr<TaskData> data = make_task_data(recipe);
   std::unique_ptr<models::Classifier> model = make_model(recipe, *data);
+  const std::string numerics = numerics_report(recipe, *model);
   std::vector<nn::Param*> params = model->params();
   std::unique_ptr<optim::Optimizer> optimizer =
       optim::make_optimizer(recipe.get_string("optim.kind"), params, optimizer_config(recipe));
@@ -205,6 +207,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   s.param_count = param_count;
   s.optimizer_state_bytes = optimizer->state_bytes();
   s.checkpoint_dir = out_dir;
+  s.numerics = numerics;
   s.wall_s = seconds_since(t_start);
   s.peak_rss_bytes = peak_rss_bytes();
   metrics.write_summary(s.test_accuracy, s.wall_s, s.throughput, s.unit, s.peak_rss_bytes);

@@ -24,6 +24,7 @@ struct RunSummary {
   size_t param_count = 0;
   size_t optimizer_state_bytes = 0;
   std::string checkpoint_dir;
+  std::string numerics;     // numerics_report(): one line per layer, then what stays float
   std::string describe() const;  // the closing summary block
 };
 
