@@ -75,8 +75,12 @@ constexpr KeyRow kKeys[] = {
     {"data.train", T::string, "", R::any, nullptr, "text-file: training file"},
     {"data.test", T::string, "", R::any, nullptr, "text-file: test file"},
 
-    {"numerics.mode", T::string, "fp32", R::any, "fp32",
-     "how matrix products are computed (fp32 = the f32 GEMM)"},
+    {"numerics.mode", T::string, "fp32", R::any, "fp32|fp8",
+     "how matrix products are computed (fp32 = the f32 GEMM; fp8 = E4M3 x/w, E5M2 dy)"},
+    {"numerics.fp8_scaling", T::string, "delayed", R::any, "delayed|current",
+     "fp8: per-tensor scale from the amax history (delayed) or this tensor's amax (current)"},
+    {"numerics.amax_history", T::integer, "16", R::positive, nullptr,
+     "fp8 delayed scaling: amax history window (steps)"},
 
     {"train.seed", T::integer, "1", R::non_negative, nullptr,
      "seed of initialization, data order and dropout"},
