@@ -9,5 +9,6 @@ void add_info(CLI::App& app);
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_bench_step(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 }  // namespace lowbit::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   lowbit::cli::add_train(app);
   lowbit::cli::add_eval(app);
   lowbit::cli::add_bench_step(app);
+  lowbit::cli::add_quantize(app);
   lowbit::cli::add_info(app);
   try {
     app.parse(argc, argv);

@@ -2,6 +2,7 @@
 // only reads the recipe keys and builds the policy.
 #include "lowbit/train/numerics_policy.h"
 
+#include "lowbit/nn/fp8_numerics.h"
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/int4_numerics.h"
 #include "lowbit/nn/int_numerics.h"
@@ -50,6 +51,13 @@ nn::NumericsPolicy make_numerics_policy(const Recipe& recipe) {
   if (mode == "fp32") return [](const std::string&, nn::LayerKind) { return nn::make_fp32_numerics(); };
   if (mode == "int") return make_int_policy(recipe);
   if (mode == "int4") return make_int4_policy(recipe);
+  if (mode == "fp8") {
+    nn::Fp8TrainingOptions o;
+    o.scaling = recipe.get_string("numerics.fp8_scaling") == "current" ? nn::Fp8Scaling::current
+                                                                       : nn::Fp8Scaling::delayed;
+    o.amax_history = static_cast<int>(recipe.get_int("numerics.amax_history"));
+    return [o](const std::string&, nn::LayerKind) { return nn::make_fp8_numerics(o); };
+  }
   LB_FAIL("numerics.mode = \"", mode, "\" has no policy (recipe.cpp lists the modes)");
 }
 
