@@ -1,5 +1,15 @@
-// Optimizer step time on a MiniLM-sized parameter set (all-MiniLM-L6: 22.7M parameters,
-// BERT layout with H=384, 6 layers, FFN 1536, vocab 30522), for AdamW, SGD and the grad norm.
+// Optimizer step time on the all-MiniLM-L6-v2 parameter set, 32-bit vs 8-bit state, plus one
+// 8-bit update block in L1 (lookup-table vs threshold-search encode, AVX2 vs `_ref`) and the
+// grad norm.
+//
+// Shapes (22.7M parameters, 101 tensors, BERT layout): word embedding (30522, 384), positions
+// (512, 384), token types (2, 384), embedding LayerNorm (384) x2; per layer (6): query, key,
+// value, attention output (384, 384) + bias (384) each, attention LayerNorm (384) x2, FFN up
+// (1536, 384) + bias (1536), FFN down (384, 1536) + bias (384), output LayerNorm (384) x2;
+// pooler (384, 384) + bias (384). Tensors under 4096 elements keep f32 state in 8-bit mode.
+//
+// BM_*Step/<threads>/<mode>: mode 0 = f32 state, 1 = 8bit block 256, 2 = 8bit block 2048,
+// 3 = 8bit block 256 with the ISA capped to scalar (`_ref` kernels).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -7,13 +17,18 @@
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/core/rng.h"
+#include "lowbit/formats/blockwise.h"
+#include "lowbit/kernels/cpu_features.h"
+#include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/optim/grad_utils.h"
 #include "lowbit/optim/optimizer.h"
+#include "lowbit/optim/update_math.h"
 
 namespace {
 
 using lowbit::DType;
 using lowbit::nn::Param;
+namespace optim = lowbit::optim;
 
 std::vector<Param> minilm_params() {
   std::vector<Param> ps;
@@ -68,25 +83,29 @@ int64_t total_numel() {
   return n;
 }
 
-// Bytes touched per parameter element: adam reads p, g, m, v and writes p, m, v (28 B);
-// sgd reads p, g, buf and writes p, buf (20 B).
-void bm_step(benchmark::State& state, const char* kind, int64_t bytes_per_elem) {
+void bm_step(benchmark::State& state, const char* kind) {
+  const int mode = static_cast<int>(state.range(1));
   lowbit::set_num_threads(static_cast<int>(state.range(0)));
-  lowbit::optim::OptimizerConfig c;
+  optim::OptimizerConfig c;
   c.weight_decay = 0.01;
-  auto opt = lowbit::optim::make_optimizer(kind, ptrs(), c);
+  c.state_codec = mode == 0 ? "f32" : "8bit";
+  c.state_block = mode == 2 ? 2048 : 256;
+  const lowbit::Isa cap = lowbit::isa_cap();
+  if (mode == 3) lowbit::isa_cap_set(lowbit::Isa::scalar);
+  auto opt = optim::make_optimizer(kind, ptrs(), c);
   for (auto _ : state) opt->step(1e-6);  // tiny lr keeps the parameters where they were
+  lowbit::isa_cap_set(cap);
   int64_t n = total_numel();
   state.counters["params"] = static_cast<double>(n);
+  state.counters["state_MB"] = static_cast<double>(opt->state_bytes()) / 1e6;
   state.SetItemsProcessed(state.iterations() * n);
-  state.SetBytesProcessed(state.iterations() * n * bytes_per_elem);
 }
 
 void BM_AdamWStep(benchmark::State& state) {
-  bm_step(state, "adamw", 28);
+  bm_step(state, "adamw");
 }
 void BM_SgdStep(benchmark::State& state) {
-  bm_step(state, "sgd", 20);
+  bm_step(state, "sgd");
 }
 
 void BM_GradNorm(benchmark::State& state) {
@@ -97,9 +116,75 @@ void BM_GradNorm(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * total_numel() * 4);
 }
 
-BENCHMARK(BM_AdamWStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_SgdStep)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+// One L1-resident update block of 2048 elements, block 256, single thread: the 8-bit AdamW
+// update without memory traffic. Variant 0 = the store's path (decode_block -> adam_update_block
+// -> encode_block, chosen kernels), 1 = the same with the threshold-search encode (blockwise8
+// family) instead of the lookup table, 2 = variant 0 with the ISA capped to scalar (`_ref`).
+void BM_Adam8Block(benchmark::State& state) {
+  using namespace lowbit;
+  const int variant = static_cast<int>(state.range(0));
+  const int64_t n = optim::kStateBlock, qb = 256;
+  std::vector<float> p(n), g(n), fm(n), fv(n);
+  Rng rng(2);
+  for (int64_t i = 0; i < n; ++i) {
+    p[i] = rng.normal();
+    g[i] = 1e-3f * rng.normal();
+    fm[i] = 1e-4f * rng.normal();
+    fv[i] = fm[i] * fm[i] + 1e-12f;
+  }
+  optim::Blockwise8StateStore m(n, optim::StateSign::any, qb),
+      v(n, optim::StateSign::nonnegative, qb);
+  m.encode_block(0, fm.data());
+  v.encode_block(0, fv.data());
+  optim::AdamCoeffs<float> k{0.1f, 0.999f, 0.001f, 0.3f, 1e-8f, -1e-9f, 1.0f, 0.0f};
+  const Isa cap = isa_cap();
+  if (variant == 2) isa_cap_set(Isa::scalar);
+  const BlockwiseKernel& bw = blockwise_kernels().chosen();
+  auto search_encode = [&](const float* x, optim::Blockwise8StateStore& s, DynamicMap w) {
+    auto t = s.tensors();
+    uint8_t* codes = t[0].second.data<uint8_t>();
+    float* absmax = t[1].second.data<float>();
+    for (int64_t o = 0; o < n; o += qb) {
+      absmax[o / qb] = bw.absmax(x + o, qb);
+      bw.encode(x + o, qb, absmax[o / qb], dynamic_thresholds(w), codes + o);
+    }
+  };
+  for (auto _ : state) {
+    m.decode_block(0, fm.data());
+    v.decode_block(0, fv.data());
+    optim::adam_update_block(k, n, p.data(), g.data(), fm.data(), fv.data());
+    if (variant == 1) {
+      search_encode(fm.data(), m, DynamicMap::signed_map);
+      search_encode(fv.data(), v, DynamicMap::unsigned_map);
+    } else {
+      m.encode_block(0, fm.data());
+      v.encode_block(0, fv.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  isa_cap_set(cap);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void step_args(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2})
+    for (int mode : {0, 1, 2, 3}) b->Args({threads, mode});
+}
+
+// Process CPU time (all threads) next to wall time: on a shared machine the wall time of a step
+// includes waiting for a core, the CPU time does not.
+BENCHMARK(BM_AdamWStep)
+    ->Apply(step_args)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+BENCHMARK(BM_SgdStep)
+    ->Apply(step_args)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 BENCHMARK(BM_GradNorm)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Adam8Block)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include "lowbit/train/model_factory.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
+#include "lowbit/train/trainer.h"
 
 namespace lowbit::cli {
 
@@ -61,9 +62,7 @@ void add_bench_step(CLI::App& app) {
     auto data = make_task_data(r);
     auto model = make_model(r, *data);
     auto params = model->params();
-    optim::OptimizerConfig oc;
-    oc.weight_decay = r.get_float("optim.weight_decay");
-    auto opt = optim::make_optimizer(r.get_string("optim.kind"), params, oc);
+    auto opt = optim::make_optimizer(r.get_string("optim.kind"), params, optimizer_config(r));
     int64_t bs = std::min(r.get_int("train.batch_size"), data->size(true));
     std::vector<int64_t> idx(static_cast<size_t>(bs));
     std::iota(idx.begin(), idx.end(), 0);

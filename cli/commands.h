@@ -11,5 +11,6 @@ void add_eval(CLI::App& app);
 void add_bench_step(CLI::App& app);
 void add_import(CLI::App& app);
 void add_export(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 }  // namespace lowbit::cli

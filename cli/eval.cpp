@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "lowbit/train/evaluate.h"
 #include "lowbit/train/model_factory.h"
+#include "lowbit/train/ptq.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/run_checkpoint.h"
 #include "lowbit/train/task_data.h"
@@ -28,7 +29,10 @@ void add_eval(CLI::App& app) {
     for (const auto& s : args->sets) r.set(s);
     auto data = make_task_data(r);
     auto model = make_model(r, *data);
-    checkpoint_load_weights(args->checkpoint, model->params());
+    if (ptq_is_quantized_checkpoint(args->checkpoint))  // codes and scales from `lowbit quantize`
+      model->set_numerics(ptq_policy(ptq_load(args->checkpoint, model->params())));
+    else
+      checkpoint_load_weights(args->checkpoint, model->params());
     EvalResult ev = evaluate(*model, *data, r.get_int("train.batch_size"));
     std::printf("%s\naccuracy: %.4f %%  loss: %.6f  examples: %lld  (%.2f s)\n",
                 model->describe().c_str(), ev.accuracy * 100, ev.loss,

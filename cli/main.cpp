@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   lowbit::cli::add_bench_step(app);
   lowbit::cli::add_import(app);
   lowbit::cli::add_export(app);
+  lowbit::cli::add_quantize(app);
   lowbit::cli::add_info(app);
   try {
     app.parse(argc, argv);

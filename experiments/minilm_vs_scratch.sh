@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Pretrained all-MiniLM-L6-v2 fine-tuned vs the same architecture trained from scratch (and the
 # small default BERT from scratch), FP32, on equal uniform random subsets of the WordNet tasks
-# (experiments/wordnet_subset.py; lowbit's own loaders keep file order, nouns first, so a capped
-# data.max_train_examples would see nouns only). Same recipe, steps and data for each pair;
+# (experiments/wordnet_subset.py writes them as JSONL, so every run and transformers' check of an
+# export see the same examples). Same recipe, steps and data for each pair;
 # prints each run's summary. Usage: experiments/minilm_vs_scratch.sh [N_TRAIN N_TEST EPOCHS]
 # LOWBIT=path/to/lowbit uses that binary instead of building build/lowbit; TASKS="wordnet-pos"
 # runs one task only.

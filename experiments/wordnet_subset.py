@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Random fixed-size subsets of the WordNet gloss tasks, as JSONL for data.task = text-file.
 
-lowbit's wordnet-* loaders keep file order (all nouns first), so data.max_train_examples=N would
-take N nouns; a short experiment needs a uniform sample instead. Same split rule as
+The files fix the exact examples of a short experiment, so every run and transformers' check of
+an exported model (tests/hf/make_hf_fixture.py --check-export DIR --test FILE) see the same ones
+(written when data.max_train_examples still took the first N glosses: all nouns). Same split rule as
 src/lowbit/data/wordnet.h (bucket = splitmix64((letter << 32) | offset) % 10: 0-7 train, 9 test),
 same texts (everything after the first '|', trimmed) and label names. Test examples whose label
 the training sample lacks are dropped (reported), since a text-file task takes its label set from

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ libomp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
       libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev ccache
-      dataset-fashion-mnist wordnet-base python3 python3-venv)
+      dataset-fashion-mnist wordnet-base python3 python3-venv python3-pip time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,7 +41,7 @@ mkdir -p "$tmp/fm"
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   printf 'not an idx file' > "$tmp/fm/$f"
 done
-expect_error bad-idx "$tmp/fm/train-images-idx3-ubyte" -- "$lowbit" train "${tiny[@]}" \
+expect_error bad-idx "images-idx3-ubyte: bad magic" -- "$lowbit" train "${tiny[@]}" \
   --set model.kind=vit --set data.task=fashion-mnist --set data.dir="$tmp/fm"
 printf 'sentence\tlabel\nfine\t1\nragged\n' > "$tmp/bad.tsv"
 expect_error bad-tsv "$tmp/bad.tsv" -- "$lowbit" train "${tiny[@]}" --set data.task=text-file \

@@ -234,6 +234,7 @@ class CopyingStore final : public StateStore {
   void decode_block(int64_t b, float* out) const override { inner_.decode_block(b, out); }
   void encode_block(int64_t b, const float* in) override { inner_.encode_block(b, in); }
   size_t bytes() const override { return inner_.bytes(); }
+  std::string codec() const override { return inner_.codec(); }
   std::vector<std::pair<std::string, Tensor>> tensors() const override { return inner_.tensors(); }
 
  private:
@@ -321,7 +322,7 @@ TEST(Optimizer, ConstructionErrors) {
             std::string::npos);
   OptimizerConfig c;
   c.state_codec = "int3";
-  EXPECT_NE(error_of([&] { make_optimizer("adamw", s.ptrs(), c); }).find("allowed: f32"),
+  EXPECT_NE(error_of([&] { make_optimizer("adamw", s.ptrs(), c); }).find("allowed: f32, 8bit"),
             std::string::npos);
   c = {};
   c.beta2 = 1.0;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/data/pretrained_paths.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/safetensors.h"
 #include "lowbit/train/trainer.h"
@@ -16,7 +17,15 @@ namespace lowbit {
 namespace {
 namespace fs = std::filesystem;
 
-bool have_wordnet() { return fs::exists("/usr/share/wordnet/data.noun"); }
+// Text runs need WordNet and the default vocabulary (scripts/fetch_pretrained.sh).
+bool have_wordnet() {
+  try {
+    find_default_vocab();
+  } catch (const Error&) {
+    return false;
+  }
+  return fs::exists("/usr/share/wordnet/data.noun");
+}
 bool have_fashion_mnist() {
   return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
 }
@@ -102,7 +111,7 @@ void check_thread_independence(Recipe (*make)(const std::string&), const std::st
 }  // namespace
 
 TEST(TrainerDeterminism, TextSameBitsAtOneAndTwoThreads) {
-  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base not installed (scripts/setup.sh)";
+  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base or the MiniLM vocab missing (scripts/setup.sh, scripts/fetch_pretrained.sh)";
   check_thread_independence(tiny_text_recipe, "text");
 }
 
@@ -112,7 +121,7 @@ TEST(TrainerDeterminism, ImagesSameBitsAtOneAndTwoThreads) {
 }
 
 TEST(TrainerDeterminism, ResumeReplaysExactly) {
-  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base not installed (scripts/setup.sh)";
+  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base or the MiniLM vocab missing (scripts/setup.sh, scripts/fetch_pretrained.sh)";
   // Whole run: 8 steps. Split run: stopped after 4 (same schedule), then resumed to 8.
   std::string whole = temp_dir("whole"), split = temp_dir("split");
   RunSummary s_whole = train_run(tiny_text_recipe(whole));
@@ -126,7 +135,7 @@ TEST(TrainerDeterminism, ResumeReplaysExactly) {
 }
 
 TEST(TrainerDeterminism, NonFiniteLossStopsWithStepAndTensor) {
-  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base not installed (scripts/setup.sh)";
+  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base or the MiniLM vocab missing (scripts/setup.sh, scripts/fetch_pretrained.sh)";
   Recipe r = tiny_text_recipe(temp_dir("nan"));
   r.set("optim.lr=1e30");  // the second step's weights overflow
   r.set("optim.warmup_steps=0");

@@ -11,6 +11,8 @@ constexpr DTypeInfo kTable[] = {
     {DType::i8, "i8", "I8", 1, false},    {DType::i16, "i16", "I16", 2, false},
     {DType::i32, "i32", "I32", 4, false}, {DType::u8, "u8", "U8", 1, false},
     {DType::i64, "i64", "I64", 8, false},
+    {DType::f8_e4m3, "f8_e4m3", "F8_E4M3", 1, false},
+    {DType::f8_e5m2, "f8_e5m2", "F8_E5M2", 1, false},
 };
 }  // namespace
 

@@ -15,6 +15,8 @@ enum class DType : uint8_t {
   i32 = 4,
   u8 = 5,
   i64 = 6,
+  f8_e4m3 = 7,  // OCP FP8 codes (u8 storage), safetensors F8_E4M3
+  f8_e5m2 = 8,  // safetensors F8_E5M2
   // append only
 };
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 
 namespace lowbit {
 
@@ -23,8 +24,23 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     for (int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
     return;
   }
+  // An exception may not leave an OpenMP region (the program would terminate): keep the one of
+  // the lowest chunk, so the error reported does not depend on scheduling, and rethrow it here.
+  std::exception_ptr error;
+  int64_t error_chunk = chunks;
 #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
+  for (int64_t c = 0; c < chunks; ++c) {
+    try {
+      fn(c * grain, std::min(n, (c + 1) * grain));
+    } catch (...) {
+#pragma omp critical(lowbit_parallel_for_error)
+      if (c < error_chunk) {
+        error_chunk = c;
+        error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace lowbit

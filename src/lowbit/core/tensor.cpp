@@ -21,6 +21,10 @@ void dispatch_dtype(DType t, Fn&& fn) {
     case DType::i32: fn(int32_t{}); break;
     case DType::u8: fn(uint8_t{}); break;
     case DType::i64: fn(int64_t{}); break;
+    case DType::f8_e4m3:
+    case DType::f8_e5m2:
+      LB_FAIL("[tensor] ", dtype_name(t), " holds FP8 codes with no arithmetic here; decode them "
+              "(formats/fp8.h) first");
   }
 }
 }  // namespace

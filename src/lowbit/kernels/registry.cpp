@@ -3,6 +3,8 @@
 #include "lowbit/kernels/registry.h"
 
 #include "lowbit/kernels/gemm_f32.h"
+#include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 
 namespace lowbit {
@@ -19,10 +21,14 @@ KernelChoice describe(const Family& family) {
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
   rows.push_back(describe(gemm_f32_kernels()));
+  rows.push_back(describe(gemm_s8_kernels()));
+  rows.push_back(describe(gemm_s16_kernels()));
+  rows.push_back(describe(gemm_s4_kernels()));
   rows.push_back(describe(fp8_encode_kernels()));
   rows.push_back(describe(fp8_decode_kernels()));
   rows.push_back(describe(intn_quant_kernels()));
   rows.push_back(describe(blockwise_kernels()));
+  rows.push_back(describe(blockwise_lut_kernels()));
   return rows;
 }
 

@@ -45,6 +45,12 @@ void BertClassifier::collect_params(std::vector<nn::Param*>& out) {
   head_.collect_params(out);
 }
 
+void BertClassifier::set_numerics(const nn::NumericsPolicy& policy) {
+  for (auto& b : blocks_) b->set_numerics(policy);
+  pooler_.set_numerics(policy);
+  head_.set_numerics(policy);
+}
+
 std::string BertClassifier::describe() const {
   return cat("bert: layers ", cfg_.layers, ", hidden ", cfg_.hidden, ", heads ", cfg_.heads,
              ", ffn ", cfg_.ffn, ", vocab ", cfg_.vocab, ", max positions ", cfg_.max_positions,
@@ -57,12 +63,12 @@ BertEncoding BertClassifier::encode(const ModelInput& in, const nn::ForwardConte
   seq_ = in.ids.dim(1);
   Tensor h = embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments)), ctx);
   for (auto& b : blocks_) h = b->forward(h, batch_, seq_, in.mask, ctx);
-  pooled_ = tanh_forward(pooler_.forward(first_token_rows(h, batch_, seq_)));
+  pooled_ = tanh_forward(pooler_.forward(first_token_rows(h, batch_, seq_), ctx));
   return BertEncoding{h, pooled_};
 }
 
 Tensor BertClassifier::forward(const ModelInput& in, const nn::ForwardContext& ctx) {
-  return head_.forward(pooled_drop_.forward(encode(in, ctx).pooled, ctx));
+  return head_.forward(pooled_drop_.forward(encode(in, ctx).pooled, ctx), ctx);
 }
 
 void BertClassifier::backward(const Tensor& dlogits) {

@@ -22,8 +22,14 @@ void TransformerBlock::collect_params(std::vector<nn::Param*>& out) {
   ln2_.collect_params(out);
 }
 
+void TransformerBlock::set_numerics(const nn::NumericsPolicy& policy) {
+  attn_.set_numerics(policy);
+  fc1_.set_numerics(policy);
+  fc2_.set_numerics(policy);
+}
+
 Tensor TransformerBlock::feed_forward(const Tensor& x, const nn::ForwardContext& ctx) {
-  return ffn_out_drop_.forward(fc2_.forward(gelu_.forward(fc1_.forward(x))), ctx);
+  return ffn_out_drop_.forward(fc2_.forward(gelu_.forward(fc1_.forward(x, ctx)), ctx), ctx);
 }
 
 Tensor TransformerBlock::feed_forward_backward(const Tensor& dy) {

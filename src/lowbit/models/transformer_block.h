@@ -28,6 +28,7 @@ class TransformerBlock : public nn::Module {
                  const nn::ForwardContext& ctx);
   Tensor backward(const Tensor& dy);
   void collect_params(std::vector<nn::Param*>& out) override;
+  void set_numerics(const nn::NumericsPolicy& policy) override;
 
  private:
   Tensor feed_forward(const Tensor& x, const nn::ForwardContext& ctx);

@@ -91,6 +91,12 @@ void VitClassifier::collect_params(std::vector<nn::Param*>& out) {
   head_.collect_params(out);
 }
 
+void VitClassifier::set_numerics(const nn::NumericsPolicy& policy) {
+  patch_.set_numerics(policy);
+  for (auto& b : blocks_) b->set_numerics(policy);
+  head_.set_numerics(policy);
+}
+
 std::string VitClassifier::describe() const {
   return cat("vit: layers ", cfg_.layers, ", hidden ", cfg_.hidden, ", heads ", cfg_.heads,
              ", ffn ", cfg_.ffn, ", image ", cfg_.image_size, "x", cfg_.image_size, "x",
@@ -101,14 +107,14 @@ Tensor VitClassifier::forward(const ModelInput& in, const nn::ForwardContext& ct
   LB_CHECK(in.images.defined(), "[vit] the batch has no images (is data.task a text task?)");
   batch_ = in.images.dim(0);
   seq_ = patch_.num_patches + 1;
-  Tensor patches = patch_.forward(in.images);
+  Tensor patches = patch_.forward(in.images, ctx);
   Tensor h = Tensor::empty({batch_ * seq_, cfg_.hidden}, patches.dtype());
   if (h.dtype() == DType::f32) assemble<float>(patches, cls_, pos_, batch_, seq_, h);
   else assemble<double>(patches, cls_, pos_, batch_, seq_, h);
   h = embed_drop_.forward(h, ctx);
   Tensor no_mask;
   for (auto& b : blocks_) h = b->forward(h, batch_, seq_, no_mask, ctx);
-  return head_.forward(first_token_rows(final_ln_.forward(h), batch_, seq_));
+  return head_.forward(first_token_rows(final_ln_.forward(h), batch_, seq_), ctx);
 }
 
 void VitClassifier::backward(const Tensor& dlogits) {

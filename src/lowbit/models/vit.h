@@ -23,6 +23,7 @@ class VitClassifier : public Classifier {
   Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
   void backward(const Tensor& dlogits) override;
   void collect_params(std::vector<nn::Param*>& out) override;
+  void set_numerics(const nn::NumericsPolicy& policy) override;
   int64_t num_classes() const override { return cfg_.classes; }
   std::string describe() const override;
 

@@ -195,6 +195,13 @@ SelfAttention::SelfAttention(std::string name, int64_t hidden, int64_t heads, bo
       attn_dropout_(attn_dropout),
       dropout_rng_(rng.child(name_hash(name_ + ".probs_dropout"))) {}
 
+void SelfAttention::set_numerics(const NumericsPolicy& policy) {
+  query.set_numerics(policy);
+  key.set_numerics(policy);
+  value.set_numerics(policy);
+  output.set_numerics(policy);
+}
+
 void SelfAttention::collect_params(std::vector<Param*>& out) {
   query.collect_params(out);
   key.collect_params(out);
@@ -246,9 +253,9 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
     }
   }
 
-  q_ = query.forward(x);
-  k_ = key.forward(x);
-  v_ = value.forward(x);
+  q_ = query.forward(x, ctx);
+  k_ = key.forward(x, ctx);
+  v_ = value.forward(x, ctx);
   probs_ = Tensor::empty({B, H, L, L}, dtype_of<T>());
   drop_mask_ = Tensor();
   if (ctx.training && attn_dropout_ > 0) {
@@ -290,7 +297,7 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
       ops::gemm(false, false, L, d, nk, T(1), pv, L, v + off, C, T(0), cx + off, C);
     }
   });
-  return output.forward(context);
+  return output.forward(context, ctx);
 }
 
 Tensor SelfAttention::backward(const Tensor& dy) {

@@ -32,6 +32,7 @@ class SelfAttention : public Module {
   // what forward kept.
   Tensor backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
+  void set_numerics(const NumericsPolicy& policy) override;
 
   int64_t hidden() const { return hidden_; }
   int64_t heads() const { return heads_; }

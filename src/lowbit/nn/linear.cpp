@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "lowbit/core/parallel.h"
-#include "lowbit/ops/gemm.h"
 
 namespace lowbit::nn {
 
@@ -77,13 +76,13 @@ void Linear::collect_params(std::vector<Param*>& out) {
   if (has_bias_) out.push_back(&bias);
 }
 
-Tensor Linear::forward(const Tensor& x) {
+Tensor Linear::forward(const Tensor& x, const ForwardContext& ctx) {
   LB_CHECK(x.ndim() == 2 && x.dim(1) == in_features(), "[linear ", name_, "] x is ",
            x.shape_string(), ", expected (*, ", in_features(), ")");
   LB_CHECK(x.dtype() == weight.value.dtype(), "[linear ", name_, "] x is ", dtype_name(x.dtype()),
            " but the weight is ", dtype_name(weight.value.dtype()));
-  x_ = x;
-  Tensor y = ops::matmul_nt(x, weight.value);
+  rows_ = x.dim(0);
+  Tensor y = numerics_->forward(x, weight.value, ctx);
   if (has_bias_) {
     if (y.dtype() == DType::f32)
       add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
@@ -94,14 +93,13 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 Tensor Linear::backward(const Tensor& dy) {
-  LB_CHECK(x_.defined(), "[linear ", name_, "] backward called before forward");
-  LB_CHECK(dy.ndim() == 2 && dy.dim(0) == x_.dim(0) && dy.dim(1) == out_features(), "[linear ",
-           name_, "] dy is ", dy.shape_string(), ", expected (", x_.dim(0), ", ", out_features(),
-           ")");
-  LB_CHECK(dy.dtype() == x_.dtype(), "[linear ", name_, "] dy is ", dtype_name(dy.dtype()),
-           ", expected ", dtype_name(x_.dtype()));
-  Tensor dx = ops::matmul_nn(dy, weight.value);
-  ops::matmul_tn_acc(dy, x_, weight.grad);
+  LB_CHECK(rows_ >= 0, "[linear ", name_, "] backward called before forward");
+  LB_CHECK(dy.ndim() == 2 && dy.dim(0) == rows_ && dy.dim(1) == out_features(), "[linear ",
+           name_, "] dy is ", dy.shape_string(), ", expected (", rows_, ", ", out_features(), ")");
+  LB_CHECK(dy.dtype() == weight.value.dtype(), "[linear ", name_, "] dy is ",
+           dtype_name(dy.dtype()), ", expected ", dtype_name(weight.value.dtype()));
+  Tensor dx = numerics_->backward_input(dy);
+  numerics_->backward_weight(dy, weight.grad);
   if (has_bias_) {
     if (dy.dtype() == DType::f32)
       column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());

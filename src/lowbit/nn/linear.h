@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/module.h"
 
 namespace lowbit::nn {
@@ -16,11 +17,16 @@ class Linear : public Module {
   // initial values depend on the seed and its name only; the bias starts at zero.
   Linear(std::string name, int64_t in_features, int64_t out_features, bool bias, Rng& rng,
          DType dtype);
-  // x (M, in) -> (M, out); keeps x for backward.
-  Tensor forward(const Tensor& x);
+  // x (M, in) -> (M, out); the numerics keep what backward needs (x, or its low-bit codes).
+  Tensor forward(const Tensor& x, const ForwardContext& ctx = {});
   // dy (M, out) -> dx (M, in); accumulates into weight.grad and bias.grad.
   Tensor backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
+  void set_numerics(const NumericsPolicy& policy, LayerKind kind) {
+    numerics_ = policy(name_, kind);
+  }
+  void set_numerics(const NumericsPolicy& policy) override { set_numerics(policy, LayerKind::linear); }
+  const GemmNumerics& numerics() const { return *numerics_; }
 
   int64_t in_features() const { return weight.value.dim(1); }
   int64_t out_features() const { return weight.value.dim(0); }
@@ -32,7 +38,8 @@ class Linear : public Module {
  private:
   std::string name_;
   bool has_bias_;
-  Tensor x_;  // (M, in) saved input
+  std::unique_ptr<GemmNumerics> numerics_ = make_fp32_numerics();
+  int64_t rows_ = -1;  // M of the last forward (-1: none pending)
 };
 
 }  // namespace lowbit::nn

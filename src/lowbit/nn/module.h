@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,13 @@ struct ForwardContext {
   uint64_t step = 0;  // keys dropout masks: (seed, layer stream, step, element) -> bit
 };
 
+// How a layer computes its matrix products (gemm_numerics.h), chosen per layer by a policy
+// from the layer's name ("encoder.0.ffn.fc1") and kind.
+class GemmNumerics;
+enum class LayerKind { linear, patch_embed };
+using NumericsPolicy =
+    std::function<std::unique_ptr<GemmNumerics>(const std::string& layer, LayerKind kind)>;
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -35,6 +44,9 @@ class Module {
     collect_params(out);
     return out;
   }
+  // Hands the numerics policy to every layer with matrix products (Linear, PatchEmbed, ...);
+  // composite modules forward it to their children.
+  virtual void set_numerics(const NumericsPolicy& policy) {}
   void zero_grad() {
     for (Param* p : params()) p->grad.zero_();
   }

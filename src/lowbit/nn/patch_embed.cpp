@@ -78,7 +78,7 @@ void PatchEmbed::collect_params(std::vector<Param*>& out) {
   proj_.collect_params(out);
 }
 
-Tensor PatchEmbed::forward(const Tensor& images) {
+Tensor PatchEmbed::forward(const Tensor& images, const ForwardContext& ctx) {
   LB_CHECK(images.ndim() == 4 && images.dim(1) == channels_ && images.dim(2) == image_size_ &&
                images.dim(3) == image_size_,
            "[patch_embed ", name_, "] images are ", images.shape_string(), ", expected (*, ",
@@ -93,7 +93,7 @@ Tensor PatchEmbed::forward(const Tensor& images) {
     unfold(images.data<float>(), b, channels_, image_size_, patch_, cols_.data<float>());
   else
     unfold(images.data<double>(), b, channels_, image_size_, patch_, cols_.data<double>());
-  return proj_.forward(cols_);
+  return proj_.forward(cols_, ctx);
 }
 
 void PatchEmbed::backward(const Tensor& dpatch) {

@@ -17,9 +17,12 @@ class PatchEmbed : public Module {
              Rng& rng, DType dtype);
   // images (B, channels, image_size, image_size) -> (B*P, hidden); row b*P + py*(S/p) + px is
   // the patch at (py, px). Keeps the unfolded patches for backward.
-  Tensor forward(const Tensor& images);
+  Tensor forward(const Tensor& images, const ForwardContext& ctx = {});
   // dpatch (B*P, hidden): accumulates the weight and bias gradients (no image gradient).
   void backward(const Tensor& dpatch);
+  void set_numerics(const NumericsPolicy& policy) override {
+    proj_.set_numerics(policy, LayerKind::patch_embed);
+  }
   void collect_params(std::vector<Param*>& out) override;
 
   const int64_t num_patches;  // P = (image_size / patch)^2

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "lowbit/optim/adam.h"
+#include "lowbit/optim/lion.h"
 #include "lowbit/optim/sgd_momentum.h"
 
 namespace lowbit::optim {
@@ -26,10 +27,16 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
   const std::string op = "[" + kind_ + "]";
   LB_CHECK(states.size() <= kMaxStates, op, " at most ", kMaxStates, " states per parameter");
   LB_CHECK(params_.size() < (1u << 31), op, " too many parameters: ", params_.size());
+  LB_CHECK(config_.state_block > 0 && kStateBlock % config_.state_block == 0, op,
+           " state_block = ", config_.state_block, ", expected a divisor of ", kStateBlock,
+           " (2048 as in the paper, 256 as bitsandbytes)");
+  LB_CHECK(config_.state_min_numel >= 0, op, " state_min_numel = ", config_.state_min_numel,
+           ", expected >= 0");
   if (!factory) {
-    std::string codec = config_.state_codec;
-    factory = [codec](const nn::Param& p, StateSign sign) {
-      return make_state_store(codec, p.value.numel(), p.value.dtype(), sign);
+    OptimizerConfig c = config_;
+    factory = [c](const nn::Param& p, StateSign sign) {
+      int64_t n = p.value.numel();
+      return make_state_store(state_codec_for(c, n), n, p.value.dtype(), sign, c.state_block);
     };
   }
   std::set<std::string> names;
@@ -108,6 +115,21 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
   Tensor step = Tensor::zeros({1}, DType::i64);
   expect(kind_ + ".step", step);
   const size_t ns = state_names_.size();
+  auto has = [&](const std::string& name) -> const Tensor* {
+    auto it = given.find(name);
+    return it == given.end() ? nullptr : it->second;
+  };
+  for (size_t s = 0; s < ns; ++s)
+    for (size_t i = 0; i < params_.size(); ++i) {
+      std::string base = cat(kind_, ".", state_names_[s], ".", params_[i]->name);
+      std::string saved = saved_state_codec(base, has), live = stores_[i * ns + s]->codec();
+      LB_CHECK(saved.empty() || saved == live, op, " state ", state_names_[s], " of ",
+               params_[i]->name, " was saved as ", saved, " but this optimizer keeps it as ", live,
+               " (state_codec ", config_.state_codec, ", state_block ", config_.state_block,
+               ", state_min_numel ", config_.state_min_numel, "; ", params_[i]->value.numel(),
+               " elements); resume with the settings the checkpoint "
+               "was made with (recipe optim.state, optim.state_block, optim.state_min_numel)");
+    }
   for (size_t s = 0; s < ns; ++s)
     for (size_t i = 0; i < params_.size(); ++i)
       for (auto& [suffix, t] : stores_[i * ns + s]->tensors())
@@ -121,6 +143,11 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& te
   steps_ = loaded;
 }
 
+std::string state_codec_for(const OptimizerConfig& config, int64_t numel) {
+  if (config.state_codec == "8bit" && numel < config.state_min_numel) return "f32";
+  return config.state_codec;
+}
+
 std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory) {
@@ -128,7 +155,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
     return std::make_unique<Adam>(std::move(params), config, kind == "adamw", std::move(factory));
   if (kind == "sgd")
     return std::make_unique<SgdMomentum>(std::move(params), config, std::move(factory));
-  LB_FAIL("[optimizer] unknown kind '", kind, "' (allowed: adamw, adam, sgd)");
+  if (kind == "lion") return std::make_unique<Lion>(std::move(params), config, std::move(factory));
+  LB_FAIL("[optimizer] unknown kind '", kind, "' (allowed: adamw, adam, sgd, lion)");
 }
 
 }  // namespace lowbit::optim

@@ -1,7 +1,8 @@
 // Optimizer interface: per-parameter state in StateStores (codec by name), a step that walks
 // every parameter in kStateBlock blocks in parallel, and state tensors for checkpoints.
 // Kinds: "adamw" (decoupled decay, torch.optim.AdamW), "adam" (L2 decay added to the gradient,
-// torch.optim.Adam), "sgd" (momentum, torch.optim.SGD with dampening 0, no Nesterov).
+// torch.optim.Adam), "sgd" (momentum, torch.optim.SGD with dampening 0, no Nesterov), "lion"
+// (Chen et al. 2023, lion-pytorch's order).
 #pragma once
 
 #include <algorithm>
@@ -22,18 +23,30 @@
 namespace lowbit::optim {
 
 struct OptimizerConfig {
-  double beta1 = 0.9;     // adam, adamw
-  double beta2 = 0.999;   // adam, adamw
+  double beta1 = 0.9;     // adam, adamw, lion
+  double beta2 = 0.999;   // adam, adamw, lion (the Lion paper uses 0.99: set it)
   double eps = 1e-8;      // adam, adamw: added outside the square root
   double momentum = 0.9;  // sgd
-  // adamw: p *= 1 - lr * wd before the Adam step; adam, sgd: g += wd * p.
+  // adamw, lion: p *= 1 - lr * wd before the step; adam, sgd: g += wd * p.
   // Applies only to parameters with Param::decay == true.
   double weight_decay = 0.0;
-  std::string state_codec = "f32";  // see state_codec_names()
+  // State codec (state_codec_names()): "f32" or "8bit" (block-wise dynamic 8-bit, Dettmers et
+  // al.). Recipe: optim.state = "32bit" -> "f32", "8bit" -> "8bit".
+  std::string state_codec = "f32";
+  // 8bit: elements per absmax, a divisor of kStateBlock (2048 as in the paper, 256 as
+  // bitsandbytes does now). Recipe: optim.state_block.
+  int64_t state_block = 256;
+  // 8bit: parameters with fewer elements keep f32 state (the paper's 4096). Recipe:
+  // optim.state_min_numel.
+  int64_t state_min_numel = 4096;
 };
 
-// Chooses the store of each state; the default is make_state_store(config.state_codec, ...).
-// This is where a policy such as "parameters under 4096 elements keep 32-bit state" lives.
+// The codec the default factory gives a parameter of numel elements: config.state_codec, except
+// "f32" for an "8bit" config when numel < state_min_numel. Per parameter, so thread-independent.
+std::string state_codec_for(const OptimizerConfig& config, int64_t numel);
+
+// Chooses the store of each state; the default is make_state_store(state_codec_for(config,
+// numel), numel, dtype, sign, config.state_block).
 using StateStoreFactory =
     std::function<std::unique_ptr<StateStore>(const nn::Param& param, StateSign sign)>;
 
@@ -44,10 +57,12 @@ class Optimizer {
   // lr is a double so that the step's scalars are computed like PyTorch's Python floats.
   virtual void step(double lr) = 0;
   // Copies of the state: "<kind>.step" (i64, shape (1)) and "<kind>.<state>.<param name><suffix>"
-  // for each parameter, e.g. "adamw.m.encoder.0.attn.query.weight".
+  // for each parameter, e.g. "adamw.m.encoder.0.attn.query.weight" (f32) or
+  // "adamw.m.encoder.0.attn.query.weight.codes" / ".absmax" / ".qblock" (8bit; state_store.h).
   virtual std::vector<std::pair<std::string, Tensor>> state_tensors() const;
   // Restores state saved by state_tensors(). Tensors without this kind's prefix are ignored
-  // (a whole checkpoint may be passed); a missing, misshapen or unexpected one is an error.
+  // (a whole checkpoint may be passed); a missing, misshapen or unexpected one is an error, and
+  // so is a state saved with another codec or block size than this optimizer keeps it in.
   virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& tensors);
 
   int64_t steps_taken() const { return steps_; }
@@ -83,7 +98,8 @@ class Optimizer {
   std::vector<Block> blocks_;
 };
 
-// kind: "adamw" | "adam" | "sgd". An empty factory uses config.state_codec for every state.
+// kind: "adamw" | "adam" | "sgd" | "lion". An empty factory gives each state
+// make_state_store(state_codec_for(config, numel), numel, dtype, sign, config.state_block).
 std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn::Param*> params,
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory = {});

@@ -1,4 +1,4 @@
-// The per-block update arithmetic of Adam(W) and SGD with momentum, shared by every state
+// The per-block update arithmetic of Adam(W), SGD with momentum and Lion, shared by every state
 // codec: plain state runs it in place, encoded state on decoded f32 scratch.
 // Operation order follows PyTorch's single-tensor CPU path (torch.optim.AdamW / Adam / SGD), so
 // f32 results agree with PyTorch to rounding; plain loops that g++ vectorises at baseline
@@ -87,6 +87,33 @@ inline void sgd_update_block(const SgdCoeffs<T>& k, int64_t n, T* __restrict p,
       buf[i] = b;
       p[i] = p[i] + nlr * b;
     }
+  }
+}
+
+template <class T>
+struct LionCoeffs {
+  T beta1;  // interpolation for the update direction
+  T one_minus_beta1;
+  T beta2;  // the momentum's own decay
+  T one_minus_beta2;
+  T decay_factor;  // 1 - lr * wd (decoupled, as in the paper); 1 for decay == false
+  T neg_lr;
+};
+
+// p, g, m: (n). lion-pytorch's order: p *= decay_factor; c = m * beta1 + (1 - beta1) * g;
+// p += -lr * sign(c) (sign(0) = 0, NaN gives 0); m = m * beta2 + (1 - beta2) * g.
+template <class T>
+inline void lion_update_block(const LionCoeffs<T>& k, int64_t n, T* __restrict p,
+                              const T* __restrict g, T* __restrict m) {
+  const T b1 = k.beta1, w1 = k.one_minus_beta1, b2 = k.beta2, w2 = k.one_minus_beta2;
+  const T df = k.decay_factor, nlr = k.neg_lr;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    T gi = g[i], mi = m[i];
+    T c = mi * b1 + w1 * gi;
+    T s = static_cast<T>(static_cast<int>(T(0) < c) - static_cast<int>(c < T(0)));
+    p[i] = p[i] * df + nlr * s;
+    m[i] = mi * b2 + w2 * gi;
   }
 }
 

@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "lowbit/data/pretrained_paths.h"
 #include "lowbit/models/bert.h"
 #include "lowbit/models/vit.h"
 #include "lowbit/train/hf_bert_import.h"
+#include "lowbit/train/numerics_policy.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
 
@@ -80,17 +82,22 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);
     std::string pretrained = r.get_string("model.pretrained");
-    if (pretrained.empty()) return std::make_unique<models::BertClassifier>(c, seed);
-    PretrainedBert p = pretrained_read(pretrained);
-    check_pretrained_shape(r, p, data);
-    c.ln_eps = p.config.ln_eps;
+    std::optional<PretrainedBert> p;
+    if (!pretrained.empty()) {
+      p = pretrained_read(pretrained);
+      check_pretrained_shape(r, *p, data);
+      c.ln_eps = p->config.ln_eps;
+    }
     auto model = std::make_unique<models::BertClassifier>(c, seed);
-    std::vector<std::string> fresh = pretrained_apply(p, model->params());
-    for (const std::string& note : p.notes) std::printf("pretrained: %s\n", note.c_str());
-    std::string fresh_list;
-    for (const std::string& n : fresh) fresh_list += (fresh_list.empty() ? "" : ", ") + n;
-    std::printf("pretrained: %zu tensors from %s; new: %s\n", p.weights.size(),
-                p.weights_path.c_str(), fresh_list.c_str());
+    if (p) {  // the weights before the numerics policy, which may derive from them
+      std::vector<std::string> fresh = pretrained_apply(*p, model->params());
+      for (const std::string& note : p->notes) std::printf("pretrained: %s\n", note.c_str());
+      std::string fresh_list;
+      for (const std::string& n : fresh) fresh_list += (fresh_list.empty() ? "" : ", ") + n;
+      std::printf("pretrained: %zu tensors from %s; new: %s\n", p->weights.size(),
+                  p->weights_path.c_str(), fresh_list.c_str());
+    }
+    model->set_numerics(make_numerics_policy(r));
     return model;
   }
   LB_CHECK(r.get_string("model.pretrained").empty(),
@@ -108,7 +115,9 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
   c.classes = data.num_classes();
   c.dropout = r.get_float("model.dropout");
   c.attn_dropout = r.get_float("model.attn_dropout");
-  return std::make_unique<models::VitClassifier>(c, seed);
+  auto model = std::make_unique<models::VitClassifier>(c, seed);
+  model->set_numerics(make_numerics_policy(r));
+  return model;
 }
 
 }  // namespace lowbit

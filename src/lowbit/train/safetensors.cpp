@@ -97,7 +97,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const ordere
   } else {
     LB_CHECK(
         dtype_from_safetensors(dt, &e.dtype), what, ": dtype '", dt,
-        "' is not supported (supported: F32 F64 I8 I16 I32 U8 I64; F16 and BF16 are read as f32)");
+        "' is not supported (supported: F32 F64 I8 I16 I32 U8 I64 F8_E4M3 F8_E5M2; F16 and BF16 are read as f32)");
     elem = dtype_bytes(e.dtype);
   }
   uint64_t numel = 1;

@@ -11,8 +11,8 @@
 //   bytes [8 + N, EOF)  the byte buffer; a tensor's bytes are buffer[begin, end), row-major,
 //                       end - begin = numel * dtype size. Ranges do not overlap and cover the
 //                       buffer without gaps, as the format requires.
-// dtypes: F32 F64 I8 I16 I32 U8 I64 are read as they are; F16 and BF16 (common in Hugging Face
-// checkpoints) are converted to f32 on read. Others (BOOL, U16, U32, U64, F8_*) are refused.
+// dtypes: F32 F64 I8 I16 I32 U8 I64 F8_E4M3 F8_E5M2 (codes, u8 storage) are read as they are; F16 and BF16 (common in Hugging Face
+// checkpoints) are converted to f32 on read. Others (BOOL, U16, U32, U64) are refused.
 #pragma once
 
 #include <map>

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/data/batcher.h"
 #include "lowbit/data/idx.h"
 #include "lowbit/data/pretrained_paths.h"
 #include "lowbit/data/text_dataset.h"
@@ -17,6 +19,8 @@ namespace lowbit {
 
 namespace {
 
+constexpr uint64_t kSubsetSeed = 0x5eed5eedULL;
+
 // One split of a text task, tokenized to (N, L) with L = data.max_length.
 struct EncodedSplit {
   int64_t n = 0, len = 0;
@@ -24,9 +28,18 @@ struct EncodedSplit {
   std::vector<uint8_t> mask;
   std::vector<int32_t> lengths;  // real tokens per example
 
+  // limit > 0 keeps a fixed pseudo-random subset (in file order): the files are sorted by
+  // class, so their first N examples would hold only a few classes.
   void encode(const TextDataset& d, const Tokenizer& tok, int64_t max_len, int64_t limit) {
-    n = limit > 0 ? std::min<int64_t>(limit, static_cast<int64_t>(d.examples.size()))
-                  : static_cast<int64_t>(d.examples.size());
+    int64_t total = static_cast<int64_t>(d.examples.size());
+    n = limit > 0 ? std::min<int64_t>(limit, total) : total;
+    std::vector<int64_t> pick(static_cast<size_t>(total));
+    std::iota(pick.begin(), pick.end(), 0);
+    if (n < total) {
+      pick = epoch_order(total, kSubsetSeed, 0);
+      pick.resize(static_cast<size_t>(n));
+      std::sort(pick.begin(), pick.end());
+    }
     len = max_len;
     ids.resize(n * len);
     segments.resize(n * len);
@@ -35,7 +48,7 @@ struct EncodedSplit {
     lengths.resize(n);
     parallel_for(n, 256, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
-        const TextExample& ex = d.examples[i];
+        const TextExample& ex = d.examples[pick[i]];
         tok.encode(ex.a, ex.b, len, &ids[i * len], &segments[i * len], &mask[i * len]);
         labels[i] = ex.label;
         int32_t real = 0;
@@ -61,6 +74,7 @@ class TextTask : public TaskData {
   const std::vector<std::string>& label_names() const override { return names_; }
   const char* unit() const override { return "tokens"; }
   int64_t vocab_size() const override { return tok_.vocab_size(); }
+  std::vector<int32_t> train_lengths() const override { return train_.lengths; }
   int64_t units(const models::ModelInput& in) const override {
     int64_t s = 0;
     const uint8_t* m = in.mask.data<uint8_t>();

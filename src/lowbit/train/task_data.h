@@ -25,6 +25,8 @@ class TaskData {
   virtual const char* unit() const = 0;
   virtual int64_t units(const models::ModelInput& in) const = 0;
   virtual int64_t vocab_size() const { return 0; }
+  // Token counts of the training examples, for length bucketing (empty: all the same length).
+  virtual std::vector<int32_t> train_lengths() const { return {}; }
   virtual std::string describe() const = 0;
 };
 

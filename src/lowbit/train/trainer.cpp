@@ -17,6 +17,7 @@
 #include "lowbit/train/memory.h"
 #include "lowbit/train/metrics.h"
 #include "lowbit/train/model_factory.h"
+#include "lowbit/train/numerics_policy.h"
 #include "lowbit/train/progress.h"
 #include "lowbit/train/run_checkpoint.h"
 #include "lowbit/train/task_data.h"
@@ -29,6 +30,8 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+}  // namespace
+
 optim::OptimizerConfig optimizer_config(const Recipe& r) {
   optim::OptimizerConfig c;
   c.weight_decay = r.get_float("optim.weight_decay");
@@ -36,9 +39,11 @@ optim::OptimizerConfig optimizer_config(const Recipe& r) {
   c.beta2 = r.get_float("optim.beta2");
   c.eps = r.get_float("optim.eps");
   c.momentum = r.get_float("optim.momentum");
+  c.state_codec = r.get_string("optim.state") == "8bit" ? "8bit" : "f32";
+  c.state_block = r.get_int("optim.state_block");
+  c.state_min_numel = r.get_int("optim.state_min_numel");
   return c;
 }
-}  // namespace
 
 std::string RunSummary::describe() const {
   return cat("== summary ==\n", "steps:            ", steps, "\n",
@@ -49,7 +54,7 @@ std::string RunSummary::describe() const {
              "throughput:       ", throughput, " ", unit, "/s\n",
              "peak memory:      ", peak_rss_bytes / (1024.0 * 1024.0), " MiB RSS\n",
              "parameters:       ", param_count, " (optimizer state ", optimizer_state_bytes,
-             " bytes)\n", "checkpoint:       ", checkpoint_dir, "\n");
+             " bytes)\n", "checkpoint:       ", checkpoint_dir, "\n", "numerics:\n", numerics);
 }
 
 RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
@@ -61,6 +66,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
 
   std::unique_ptr<TaskData> data = make_task_data(recipe);
   std::unique_ptr<models::Classifier> model = make_model(recipe, *data);
+  const std::string numerics = numerics_report(recipe, *model);
   std::vector<nn::Param*> params = model->params();
   std::unique_ptr<optim::Optimizer> optimizer =
       optim::make_optimizer(recipe.get_string("optim.kind"), params, optimizer_config(recipe));
@@ -108,7 +114,13 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   MetricsWriter metrics(out_dir + "/metrics.jsonl", !resume_dir.empty());
   Progress progress(total_steps, log_every);
   nn::SoftmaxCrossEntropy ce;
-  std::vector<int64_t> order = epoch_order(n_train, seed, static_cast<uint64_t>(pos.epoch));
+  const std::vector<int32_t> lengths =
+      recipe.get_bool("data.length_buckets") ? data->train_lengths() : std::vector<int32_t>{};
+  auto batch_order = [&](int64_t epoch) {
+    std::vector<int64_t> o = epoch_order(n_train, seed, static_cast<uint64_t>(epoch));
+    return lengths.empty() ? o : bucket_by_length(o, lengths, batch_size, seed, static_cast<uint64_t>(epoch));
+  };
+  std::vector<int64_t> order = batch_order(pos.epoch);
   double train_s = 0, window_units = 0, loss = 0;
   int64_t units_total = 0, steps_run = 0;
   auto window_t0 = Clock::now();
@@ -159,7 +171,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     if (++pos.batch == steps_per_epoch) {
       pos.batch = 0;
       ++pos.epoch;
-      order = epoch_order(n_train, seed, static_cast<uint64_t>(pos.epoch));
+      order = batch_order(pos.epoch);
       if (eval_every == 0 && pos.step < total_steps) run_eval("epoch");
     }
     if (pos.step % log_every == 0 || pos.step == total_steps) {
@@ -195,6 +207,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   s.param_count = param_count;
   s.optimizer_state_bytes = optimizer->state_bytes();
   s.checkpoint_dir = out_dir;
+  s.numerics = numerics;
   s.wall_s = seconds_since(t_start);
   s.peak_rss_bytes = peak_rss_bytes();
   metrics.write_summary(s.test_accuracy, s.wall_s, s.throughput, s.unit, s.peak_rss_bytes);

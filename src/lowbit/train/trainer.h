@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "lowbit/optim/optimizer.h"
 #include "lowbit/train/recipe.h"
 
 namespace lowbit {
@@ -23,8 +24,12 @@ struct RunSummary {
   size_t param_count = 0;
   size_t optimizer_state_bytes = 0;
   std::string checkpoint_dir;
+  std::string numerics;     // numerics_report(): one line per layer, then what stays float
   std::string describe() const;  // the closing summary block
 };
+
+// The optimizer settings of a recipe's optim.* keys.
+optim::OptimizerConfig optimizer_config(const Recipe& recipe);
 
 // resume_dir: a checkpoint written by an earlier run of the same recipe ("" = fresh run).
 RunSummary train_run(const Recipe& recipe, const std::string& resume_dir = "");

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Writes the named numerics recipes (recipes/<base>-<numerics>.toml): a copy of the base recipe
+# with its own out_dir and a [numerics] section. Edit the base recipes, then rerun this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for base in bert-wordnet vit-fashion-mnist; do
+  out=$(grep -o 'out_dir = "[^"]*"' "recipes/$base.toml" | sed 's/.*"\(.*\)"/\1/')
+  for v in fp32 int16 int12 int10 int8 int4; do
+    f="recipes/$base-$v.toml"
+    {
+      echo "# recipes/$base.toml with numerics $v (written by scripts/make_numerics_recipes.sh)."
+      case $v in
+        fp32) echo "# The f32 GEMM everywhere: the baseline the integer recipes compare to." ;;
+        int4) echo "# 4-bit training (Xi et al. 2023): Hadamard quantizer forward, bit splitting and"
+              echo "# leverage-score sampling backward, int4 GEMMs." ;;
+        *) echo "# Integer fine-tuning (Tayaranian et al. 2022): x, w, dy in ${v#int}-bit dynamic fixed"
+           echo "# point (one power-of-two scale per tensor), integer GEMMs." ;;
+      esac
+      echo
+      sed -e '1,/^$/d' -e "s#out_dir = \"$out\"#out_dir = \"runs/$base-$v\"#" "recipes/$base.toml"
+      echo
+      echo "[numerics]"
+      case $v in
+        fp32) echo 'mode = "fp32"' ;;
+        int4) echo 'mode = "int4"'
+              echo 'hadamard = true         # block Hadamard along K before quantizing x and w'
+              echo 'hadamard_block = 64'
+              echo 'bit_split = true        # dy as 8 bits = hi and lo int4 parts (dX: two int4 GEMMs)'
+              echo 'leverage_sampling = true  # dW from about half the token rows, rescaled by 1/p'
+              echo 'sample_fraction = 0.5' ;;
+        *) echo 'mode = "int"'
+           echo "bits = ${v#int}               # sign included; weight_bits / act_bits / grad_bits override" ;;
+      esac
+    } > "$f"
+  done
+done

@@ -1,0 +1,133 @@
+// Integer GEMM micro-kernel families (int8, int16, packed int4 -> int32) and their packed panel
+// formats. The op layer (ops/gemm_int.cpp) packs with gemm_int_pack, threads over output tiles,
+// calls a micro-kernel per tile and finishes each tile with gemm_int_epilogue_* (scales, bias).
+//
+// Panel layouts (what gemm_int_pack writes and a micro-kernel reads). A panel covers R rows
+// (R = mr for A, nr for B; B's "rows" are the output columns) and a k-range of length k, cut
+// into G = ceil(k / kg) groups of kg consecutive k; entries past the last row or past k are 0.
+//   s32_k1  (ref)          int32  panel[(g*R + r)*1 + t]
+//   s16_k2  (VPMADDWD,     int16  panel[(g*R + r)*2 + t]       (t = 0, 1: a k-pair)
+//            VPDPWSSD)
+//   u8s8_k4 (VPDPBUSD,     A: uint8 panel[(g*R + r)*4 + t] = a + a_offset   (a k-quad;
+//            VPMADDUBSW)       a_offset 0 stores the int8 code itself)
+//                          B:  int8 panel[(g*R + r)*4 + t] = b, then a trailer of R int32,
+//                          corr[r] = -a_offset * sum_k b[k][r], that the micro-kernel adds
+//                          (it makes the unsigned A exact: sum (a+o)*b - o*sum b = sum a*b).
+// Every panel's byte size is rounded up to 64 so panels start on cache lines.
+//
+// Exactness: every micro-kernel computes sum_k a*b modulo 2^32 (VPMADDWD, VPDPWSSD, VPDPBUSD
+// and int32 adds wrap; VPMADDUBSW is used only where it provably cannot saturate), so a result
+// is exact whenever the true sum fits in int32. The op layer guarantees that (see DESIGN.md).
+#pragma once
+
+#include <cstdint>
+
+#include "lowbit/kernels/cpu_features.h"
+#include "lowbit/kernels/registry.h"
+
+namespace lowbit {
+
+enum class GemmIntPanel : uint8_t { s32_k1 = 0, s16_k2 = 1, u8s8_k4 = 2 };
+
+// c[i*ldc + j] = (int32) sum_{p<k} A[i][p] * B[p][j] for i < m, j < n (m <= mr, n <= nr), from
+// one A panel and one B panel of the kernel's format; nothing else in c is written.
+using GemmIntMicroFn = void (*)(int64_t k, const void* a_panel, const void* b_panel, int32_t* c,
+                                int64_t ldc, int64_t m, int64_t n);
+
+struct GemmIntKernel {
+  const char* name;
+  Isa isa;
+  int mr, nr;
+  GemmIntPanel panel;
+  int a_offset;  // u8s8_k4 only: added to A codes when packing (128 for VPDPBUSD, 8 for int4)
+  GemmIntMicroFn micro;
+  // B codes must exclude -2^(bits-1) (the symmetric grid of formats/intn); the op layer checks
+  // and falls back to the next variant when they do not.
+  bool b_symmetric = false;
+};
+
+// Operand codes for int8 (and anything of <= 8 bits): avx512vnni (6x32), avxvnni (6x16),
+// avx2 (6x16 VPSIGNB + VPMADDUBSW, B without -128), avx2_madd (6x16 VPMADDWD on codes widened
+// to int16 while packing: any codes), ref (scalar 4x8).
+const KernelFamily<GemmIntKernel>& gemm_s8_kernels();
+// Codes of 9..16 bits: avx512vnni (VPDPWSSD 6x32), avxvnni (VPDPWSSD 6x16), avx2 (VPMADDWD 6x16),
+// ref. Operands may still be int8 (a mixed int8 x int16 product).
+const KernelFamily<GemmIntKernel>& gemm_s16_kernels();
+// Codes of <= 4 bits (int4 storage unpacked while packing): avx512vnni, avxvnni (VPDPBUSD), avx2
+// (VPMADDUBSW with int16 accumulation, exact because |codes| <= 8), ref.
+const KernelFamily<GemmIntKernel>& gemm_s4_kernels();
+
+// ---- micro-kernel variants (one ISA per file; exposed for direct parity tests) ----
+void gemm_s32k1_micro_ref(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                          int64_t m, int64_t n);
+void gemm_s16k2_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                           int64_t m, int64_t n);
+void gemm_s8s8k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                            int64_t m, int64_t n);
+void gemm_u4s4k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                            int64_t m, int64_t n);
+void gemm_u8s8k4_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                               int64_t m, int64_t n);
+void gemm_s16k2_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                              int64_t m, int64_t n);
+void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                                  int64_t m, int64_t n);
+void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                                 int64_t m, int64_t n);
+
+// ---- packing (baseline code, shared by every variant: the panel format is the contract) ----
+
+// Where a packer reads panel element (r, p) (r: row of the panel, p: k index) from: for A that
+// is op(A)[r][p], for B op(B)[p][r] (so a plain (k, n) B is read transposed). Row-major storage
+// of codes (s8, s16, s4 packed two a byte as in formats/intn.h) or f32 quantized on the fly.
+enum class GemmIntSrc : uint8_t { s8 = 0, s16 = 1, s4 = 2, f32 = 3 };
+struct GemmIntSource {
+  GemmIntSrc src = GemmIntSrc::s8;
+  const void* data = nullptr;
+  int64_t ld = 0;      // elements between stored rows (s4: nibbles, even)
+  bool trans = false;  // panel element (r, p) is X[p][r] instead of X[r][p]
+  float scale = 0.0f;  // f32: code = clamp(rne(x / scale), -qmax, qmax), NaN -> 0
+  int32_t qmax = 127;  // f32 only
+  // Byte split of 16-bit codes (the op layer's 16 x 16-bit plan): 0 = the code itself,
+  // 1 = its high byte (code >> 8, arithmetic), 2 = its low byte (code & 255, unsigned).
+  int plane = 0;
+};
+
+// Bytes of one packed panel of `rows_tile` rows and length k (B panels include the trailer).
+int64_t gemm_int_panel_bytes(GemmIntPanel panel, int rows_tile, int64_t k, bool is_b);
+// Packs rows [r0, r0 + rows) x k-range [p0, p0 + k) of op(X) into ceil(rows / rows_tile)
+// consecutive panels at dst (each gemm_int_panel_bytes long). is_b selects the B flavour
+// (signed codes and the trailer) of u8s8_k4; a_offset applies to A.
+void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
+                   const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0, int64_t k,
+                   void* dst);
+
+// ---- epilogue (baseline code: the same IEEE operations in the same order on every path) ----
+
+// What becomes of one output tile's exact sums.
+enum class GemmIntOut : uint8_t {
+  i32 = 0,      // c = acc (raw, bit-exact tests)
+  i64 = 1,      // c = acc
+  f32 = 2,      // c = acc * row_scale[i] * col_scale[j] (+ bias[j])
+  f32_acc = 3,  // c += acc * row_scale[i] * col_scale[j] (+ bias[j])   (gradient accumulation)
+};
+// Tile-relative view of the output and its scales. A stride of 0 broadcasts a single scale;
+// scales may be null (1.0) and bias null (none).
+struct GemmIntEpilogue {
+  GemmIntOut out = GemmIntOut::i32;
+  void* c = nullptr;
+  int64_t ldc = 0;
+  const float* row_scale = nullptr;
+  int64_t row_scale_stride = 0;
+  const float* col_scale = nullptr;
+  int64_t col_scale_stride = 0;
+  const float* bias = nullptr;
+};
+// The f32 value of one element: t = float(acc); t *= rs; t *= cs; t += bias; (f32_acc: c + t).
+// acc tiles are m x n with leading dimension lda; epi points at the tile's first element.
+void gemm_int_epilogue_i32(const int32_t* acc, int64_t lda, int64_t m, int64_t n,
+                           const GemmIntEpilogue& epi);
+void gemm_int_epilogue_i64(const int64_t* acc, int64_t lda, int64_t m, int64_t n,
+                           const GemmIntEpilogue& epi);
+
+}  // namespace lowbit

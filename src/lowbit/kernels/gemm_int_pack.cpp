@@ -1,0 +1,315 @@
+// Packers of the integer GEMM panels (layouts in gemm_int.h): every source (int8, int16, packed
+// int4, f32 quantized on the fly) and both orientations into every panel format, baseline code.
+#include <emmintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "lowbit/formats/intn.h"
+#include "lowbit/kernels/gemm_int.h"
+
+namespace lowbit {
+
+namespace {
+
+// RNE of x / scale clamped to +-qmax, NaN -> 0: the same IEEE division and rounding as
+// intn_quant_*_ref, so quantizing while packing equals quantizing first. Clamping before
+// rounding is the same as after (qmax is an integer); the magic-number add rounds to nearest
+// even for |v| <= 2^22 in the default rounding mode.
+inline int32_t quant_rne(float x, float scale, int32_t qmax) {
+  float v = x / scale;
+  if (!(v == v)) return 0;
+  const float hi = static_cast<float>(qmax);
+  v = v < -hi ? -hi : (v > hi ? hi : v);
+  volatile float magic = 12582912.0f;  // 1.5 * 2^23; volatile keeps the add-sub pair
+  float r = (v + magic) - magic;
+  return static_cast<int32_t>(r);
+}
+
+// Stored element (row, col) of the source (before `trans` is applied).
+template <GemmIntSrc S>
+inline int32_t load(const GemmIntSource& x, int64_t row, int64_t col) {
+  const int64_t idx = row * x.ld + col;
+  if constexpr (S == GemmIntSrc::s8) return static_cast<const int8_t*>(x.data)[idx];
+  if constexpr (S == GemmIntSrc::s16) return static_cast<const int16_t*>(x.data)[idx];
+  if constexpr (S == GemmIntSrc::s4) {
+    uint8_t byte = static_cast<const uint8_t*>(x.data)[idx >> 1];
+    return (idx & 1) ? int4_high(byte) : int4_low(byte);
+  }
+  if constexpr (S == GemmIntSrc::f32)
+    return quant_rne(static_cast<const float*>(x.data)[idx], x.scale, x.qmax);
+  return 0;
+}
+
+inline int32_t plane_of(int32_t v, int plane) {
+  return plane == 0 ? v : (plane == 1 ? (v >> 8) : (v & 0xFF));
+}
+
+template <GemmIntPanel P>
+inline void put(void* panel, int64_t index, int32_t v, bool is_b, int a_offset) {
+  if constexpr (P == GemmIntPanel::s32_k1) static_cast<int32_t*>(panel)[index] = v;
+  if constexpr (P == GemmIntPanel::s16_k2)
+    static_cast<int16_t*>(panel)[index] = static_cast<int16_t>(v);
+  if constexpr (P == GemmIntPanel::u8s8_k4)
+    static_cast<uint8_t*>(panel)[index] = static_cast<uint8_t>(is_b ? v : v + a_offset);
+}
+
+template <GemmIntPanel P>
+constexpr int kg() {
+  return P == GemmIntPanel::s32_k1 ? 1 : (P == GemmIntPanel::s16_k2 ? 2 : 4);
+}
+
+// Fast paths (SSE2, baseline x86-64) for every source into u8s8_k4 and for int8 / int16 codes
+// into s16_k2, writing exactly what the generic loop writes: whole k-groups of whole rows; the
+// caller's generic loop does the ragged rest.
+// Returns how many leading k-groups were packed for every row (0: not handled).
+template <GemmIntPanel P, GemmIntSrc S>
+int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0,
+                  int64_t k, void* dst) {
+  constexpr int KG = kg<P>();
+  const int64_t groups = k / KG;
+  if (x.plane != 0 || groups == 0) return 0;
+  if constexpr (P == GemmIntPanel::u8s8_k4) {
+    // 16 codes of stored row `row` from column `col` (even for int4: whole bytes), plus offset.
+    const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
+    auto load16 = [&](int64_t row, int64_t col) {
+      const int64_t idx = row * x.ld + col;
+      if constexpr (S == GemmIntSrc::s8)
+        return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                static_cast<const int8_t*>(x.data) + idx)),
+                            off);
+      if constexpr (S == GemmIntSrc::f32) {
+        // quant_rne on 4 lanes: the same division, clamp, magic-number rounding and NaN -> 0,
+        // so the codes equal the scalar ones; |code| <= qmax <= 127 packs without saturating.
+        const float* f = static_cast<const float*>(x.data) + idx;
+        const __m128 sc = _mm_set1_ps(x.scale), hi = _mm_set1_ps(static_cast<float>(x.qmax));
+        const __m128 lo = _mm_set1_ps(-static_cast<float>(x.qmax)),
+                     magic = _mm_set1_ps(12582912.0f);
+        __m128i q[4];
+        for (int t = 0; t < 4; ++t) {
+          __m128 v = _mm_div_ps(_mm_loadu_ps(f + 4 * t), sc);
+          const __m128 ord = _mm_cmpord_ps(v, v);
+          v = _mm_max_ps(_mm_min_ps(v, hi), lo);
+          v = _mm_sub_ps(_mm_add_ps(v, magic), magic);
+          q[t] = _mm_cvttps_epi32(_mm_and_ps(v, ord));
+        }
+        return _mm_add_epi8(
+            _mm_packs_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3])), off);
+      }
+      if constexpr (S == GemmIntSrc::s16) {  // codes of <= 8 bits held in int16
+        const auto* h = reinterpret_cast<const __m128i*>(static_cast<const int16_t*>(x.data) + idx);
+        return _mm_add_epi8(_mm_packs_epi16(_mm_loadu_si128(h), _mm_loadu_si128(h + 1)), off);
+      }
+      // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
+      const __m128i b = _mm_loadl_epi64(
+          reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
+      const __m128i m15 = _mm_set1_epi8(15), m8 = _mm_set1_epi8(8);
+      __m128i lo = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(b, m15), m8), m8);
+      __m128i hi = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(_mm_srli_epi16(b, 4), m15), m8), m8);
+      return _mm_add_epi8(_mm_unpacklo_epi8(lo, hi), off);
+    };
+    auto* out = static_cast<uint8_t*>(dst);
+    if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t g = 0;
+        for (; g + 4 <= groups; g += 4) {
+          alignas(16) uint32_t q[4];
+          _mm_store_si128(reinterpret_cast<__m128i*>(q), load16(r0 + r, p0 + 4 * g));
+          for (int t = 0; t < 4; ++t) std::memcpy(out + ((g + t) * R + r) * 4, &q[t], 4);
+        }
+        for (; g < groups; ++g)
+          for (int t = 0; t < 4; ++t)
+            out[(g * R + r) * 4 + t] =
+                static_cast<uint8_t>(load<S>(x, r0 + r, p0 + 4 * g + t) + a_offset);
+      }
+      return groups;
+    }
+    if (S == GemmIntSrc::s4 && r0 % 2 != 0) return 0;
+    for (int64_t g = 0; g < groups; ++g) {  // 4 source rows x 16 columns -> 16 k-quads
+      int64_t r = 0;
+      for (; r + 16 <= rows; r += 16) {
+        __m128i v[4];
+        for (int t = 0; t < 4; ++t) v[t] = load16(p0 + 4 * g + t, r0 + r);
+        __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
+        __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
+        auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 4);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(t0, t2));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(t0, t2));
+        _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
+        _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
+      }
+      for (; r < rows; ++r)  // A panels (6 rows) and ragged B panels
+        for (int t = 0; t < 4; ++t)
+          out[(g * R + r) * 4 + t] =
+              static_cast<uint8_t>(load<S>(x, p0 + 4 * g + t, r0 + r) + a_offset);
+    }
+    return groups;
+  }
+  if constexpr (P == GemmIntPanel::s16_k2 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s16)) {
+    using T = std::conditional_t<S == GemmIntSrc::s8, int8_t, int16_t>;
+    const auto* src = static_cast<const T*>(x.data);
+    auto* out = static_cast<int16_t*>(dst);
+    if (!x.trans) {  // k-pairs of a contiguous source row
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = src + (r0 + r) * x.ld + p0;
+        for (int64_t g = 0; g < groups; ++g) {
+          out[(g * R + r) * 2] = row[2 * g];
+          out[(g * R + r) * 2 + 1] = row[2 * g + 1];
+        }
+      }
+      return groups;
+    }
+    for (int64_t g = 0; g < groups; ++g) {  // 2 source rows x 8 columns -> 8 k-pairs
+      const T* s0 = src + (p0 + 2 * g) * x.ld + r0;
+      int64_t r = 0;
+      for (; r + 8 <= rows; r += 8) {
+        __m128i v[2];
+        for (int t = 0; t < 2; ++t) {
+          if constexpr (S == GemmIntSrc::s8) {
+            __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r));
+            v[t] = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);  // sign-extend 8 bytes
+          } else {
+            v[t] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + t * x.ld + r));
+          }
+        }
+        auto* o = reinterpret_cast<__m128i*>(out + (g * R + r) * 2);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(v[0], v[1]));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(v[0], v[1]));
+      }
+      for (; r < rows; ++r) {
+        out[(g * R + r) * 2] = s0[r];
+        out[(g * R + r) * 2 + 1] = s0[x.ld + r];
+      }
+    }
+    return groups;
+  }
+  return 0;
+}
+
+// A transposed source into panels whose height R is not a multiple of the SIMD width (A panels
+// of 6 rows): 16 (u8s8_k4) or 8 (s16_k2) columns of the source block at a time go through the
+// same SSE2 transposes into 4-byte units, each stored into its own panel. Full k-groups only;
+// returns how many leading columns of the block are done (a multiple of the width).
+template <GemmIntPanel P, GemmIntSrc S>
+int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                         int64_t p0, int64_t k, uint8_t* dst, int64_t panel_bytes) {
+  constexpr bool kBytes = P == GemmIntPanel::u8s8_k4;
+  constexpr bool kPairs =
+      P == GemmIntPanel::s16_k2 && (S == GemmIntSrc::s8 || S == GemmIntSrc::s16);
+  if constexpr (kBytes || kPairs) {
+    constexpr int W = kBytes ? 16 : 8, KG = kg<P>();
+    if (!x.trans || x.plane != 0 || R % W == 0 || rows < W || k < KG) return 0;
+    if (S == GemmIntSrc::s4 && r0 % 2 != 0) return 0;
+    const int64_t cols = rows / W * W, groups = k / KG;
+    alignas(16) uint8_t strip[W * KG * (kBytes ? 1 : 2)];
+    GemmIntSource sx = x;  // the strip as one panel of height W, at column c of the block
+    for (int64_t g = 0; g < groups; ++g)  // g outer: each source row is read once
+      for (int64_t c = 0; c < cols; c += W) {
+        pack_fast<P, S>(W, a_offset, sx, r0 + c, W, p0 + g * KG, KG, strip);
+        for (int q = 0; q < W; ++q) {
+          const int64_t r = c + q;
+          std::memcpy(dst + (r / R) * panel_bytes + (g * R + r % R) * 4, strip + q * 4, 4);
+        }
+      }
+    return cols;
+  }
+  return 0;
+}
+
+// Zeros (u8 A: a_offset, the code 0) everywhere a panel holds no element.
+template <GemmIntPanel P>
+void panel_init(int R, bool is_b, int a_offset, int64_t k, void* dst) {
+  constexpr int KG = kg<P>();
+  std::memset(dst, 0, static_cast<size_t>(gemm_int_panel_bytes(P, R, k, is_b)));
+  if (P == GemmIntPanel::u8s8_k4 && !is_b && a_offset != 0)
+    std::memset(dst, a_offset, static_cast<size_t>((k + KG - 1) / KG * R * KG));
+}
+
+// One panel: rows [r0, r0 + rows) (rows <= R) of op(X) over k-range [p0, p0 + k), except the
+// first `skip` rows of the full k-groups (done by pack_block_trans); then B's trailer.
+template <GemmIntPanel P, GemmIntSrc S>
+void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                int64_t p0, int64_t k, int64_t skip, void* dst) {
+  constexpr int KG = kg<P>();
+  const int64_t groups = (k + KG - 1) / KG, pfull = k / KG * KG;
+  const int plane = x.plane;
+  const int64_t pdone =
+      skip > 0 ? 0 : pack_fast<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst) * KG;
+  if (!x.trans) {
+    // Row-major walk: each panel row reads one contiguous source row.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t p = pdone; p < k; ++p) {
+        int32_t v = plane_of(load<S>(x, r0 + r, p0 + p), plane);
+        put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
+      }
+  } else {
+    // k-major walk: op(X)[r][p] = X[p][r], so each p reads `rows` contiguous elements.
+    for (int64_t p = pdone; p < k; ++p)
+      for (int64_t r = p < pfull ? skip : 0; r < rows; ++r) {
+        int32_t v = plane_of(load<S>(x, p0 + p, r0 + r), plane);
+        put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
+      }
+  }
+  if (P == GemmIntPanel::u8s8_k4 && is_b && a_offset != 0) {
+    // Trailer: corr[r] = -a_offset * column sum (exact: |sum| <= k * 128).
+    const auto* codes = static_cast<const int8_t*>(dst);
+    auto* corr = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(dst) + groups * R * KG);
+    for (int64_t r = 0; r < R; ++r) {
+      int32_t sum = 0;
+      for (int64_t g = 0; g < groups; ++g)
+        for (int t = 0; t < KG; ++t) sum += codes[(g * R + r) * KG + t];
+      corr[r] = -a_offset * sum;
+    }
+  }
+}
+
+template <GemmIntPanel P, GemmIntSrc S>
+void pack_rows_src(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+                   int64_t p0, int64_t k, uint8_t* dst) {
+  const int64_t bytes = gemm_int_panel_bytes(P, R, k, is_b);
+  for (int64_t r = 0; r < rows; r += R) panel_init<P>(R, is_b, a_offset, k, dst + (r / R) * bytes);
+  const int64_t done =
+      pack_block_trans<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst, bytes);
+  for (int64_t r = 0; r < rows; r += R) {
+    const int64_t cur = rows - r < R ? rows - r : R;
+    const int64_t skip = done > r ? (done - r < cur ? done - r : cur) : 0;
+    pack_panel<P, S>(R, is_b, a_offset, x, r0 + r, cur, p0, k, skip, dst + (r / R) * bytes);
+  }
+}
+
+template <GemmIntPanel P>
+void pack_rows(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
+               int64_t p0, int64_t k, void* dst) {
+  auto* out = static_cast<uint8_t*>(dst);
+  switch (x.src) {
+    case GemmIntSrc::s8:
+      return pack_rows_src<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::s16:
+      return pack_rows_src<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::s4:
+      return pack_rows_src<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+    case GemmIntSrc::f32:
+      return pack_rows_src<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+  }
+}
+
+}  // namespace
+
+void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
+                   const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0, int64_t k,
+                   void* dst) {
+  LB_ASSERT(rows_tile > 0 && rows >= 0 && k >= 0 && r0 >= 0 && p0 >= 0);
+  LB_ASSERT(x.src != GemmIntSrc::s4 || x.ld % 2 == 0);
+  LB_ASSERT(x.src != GemmIntSrc::f32 || x.scale > 0.0f);
+  switch (panel) {
+    case GemmIntPanel::s32_k1:
+      return pack_rows<GemmIntPanel::s32_k1>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::s16_k2:
+      return pack_rows<GemmIntPanel::s16_k2>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::u8s8_k4:
+      return pack_rows<GemmIntPanel::u8s8_k4>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+  }
+}
+
+}  // namespace lowbit

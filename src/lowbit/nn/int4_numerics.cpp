@@ -1,0 +1,241 @@
+// 4-bit numerics: Hadamard rotation and zero padding along K, packed int4 codes via quantize(),
+// raw int32 int4 GEMMs combined exactly for the bit-split parts, f32 rescale at the end.
+#include "lowbit/nn/int4_numerics.h"
+
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lowbit/ops/gemm_int.h"
+#include "lowbit/quant/bit_split.h"
+#include "lowbit/quant/hadamard.h"
+#include "lowbit/quant/leverage_sample.h"
+#include "lowbit/quant/uniform.h"
+
+namespace lowbit::nn {
+
+namespace {
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+uint64_t splitmix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+// Operands: 0 x, 1 w, 2 dy (dX), 3 dy (dW), 4 the sampling draw.
+uint64_t stream_of(const std::string& layer, uint64_t step, int operand) {
+  return splitmix(fnv1a(layer) ^ splitmix(step * 8 + static_cast<uint64_t>(operand) + 0x4000));
+}
+
+QFormat int4_format(bool stochastic) {
+  QFormat f;
+  f.storage = DType::u8;
+  f.bits = 4;
+  f.gran = Granularity::tensor;
+  f.rounding = stochastic ? Rounding::stochastic : Rounding::nearest_even;
+  f.scale_kind = ScaleKind::amax;
+  return f;
+}
+
+// x (R, K) f32 -> (R, kp), zero columns appended, then rotated when hadamard.
+Tensor rotate(const Tensor& x, int64_t kp, bool hadamard, int64_t block) {
+  const int64_t r = x.dim(0), k = x.dim(1);
+  Tensor out = x;
+  if (kp != k) {
+    out = Tensor::zeros({r, kp});
+    for (int64_t i = 0; i < r; ++i)
+      std::memcpy(out.data<float>() + i * kp, x.data<float>() + i * k, sizeof(float) * k);
+  } else if (hadamard) {
+    out = x.clone();
+  }
+  if (hadamard) hadamard_rows_(out, block);
+  return out;
+}
+
+// (R, kp) -> (R, k) after the inverse rotation (H is self-inverse).
+Tensor unrotate(Tensor x, int64_t k, bool hadamard, int64_t block) {
+  if (hadamard) hadamard_rows_(x, block);
+  const int64_t r = x.dim(0), kp = x.dim(1);
+  if (kp == k) return x;
+  Tensor out = Tensor::empty({r, k});
+  for (int64_t i = 0; i < r; ++i)
+    std::memcpy(out.data<float>() + i * k, x.data<float>() + i * kp, sizeof(float) * k);
+  return out;
+}
+
+ops::IntMatrix s4(const QTensor& q, bool trans) {
+  ops::IntMatrix m;
+  m.src = GemmIntSrc::s4;
+  m.data = q.codes.raw();
+  m.ld = (q.shape[1] + 1) / 2 * 2;
+  m.trans = trans;
+  m.bits = 4;
+  return m;
+}
+
+// Raw int32 C (m, n) = op(A)·op(B).
+std::vector<int32_t> gemm_i32(int64_t m, int64_t n, int64_t k, const ops::IntMatrix& a,
+                              const ops::IntMatrix& b) {
+  std::vector<int32_t> c(static_cast<size_t>(m * n), 0);
+  if (m == 0 || n == 0 || k == 0) return c;
+  ops::IntOutput out;
+  out.mode = GemmIntOut::i32;
+  out.c = c.data();
+  out.ldc = n;
+  ops::gemm_int(m, n, k, a, b, out);
+  return c;
+}
+
+// Column sums of the integer codes of q (rows, cols) -> cols.
+std::vector<int64_t> code_col_sums(const QTensor& q) {
+  Tensor c = qtensor_int_codes(q);
+  const int64_t rows = q.shape[0], cols = q.shape[1];
+  std::vector<int64_t> s(static_cast<size_t>(cols), 0);
+  const int32_t* p = c.data<int32_t>();
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) s[j] += p[i * cols + j];
+  return s;
+}
+
+// op(DY) (m, r) times B (r, n) with DY bit split: 16·hi·B + lo·B + 8·colsum(B), exact in
+// int64, then · s_dy · s_b in f32. dy_trans: op(DY) = DYᵀ.
+Tensor split_product(const BitSplit& s, bool dy_trans, const QTensor& b) {
+  const int64_t m = dy_trans ? s.hi.shape[1] : s.hi.shape[0];
+  const int64_t r = dy_trans ? s.hi.shape[0] : s.hi.shape[1];
+  const int64_t n = b.shape[1];
+  std::vector<int32_t> hi = gemm_i32(m, n, r, s4(s.hi, dy_trans), s4(b, false));
+  std::vector<int32_t> lo = gemm_i32(m, n, r, s4(s.lo, dy_trans), s4(b, false));
+  std::vector<int64_t> cs = code_col_sums(b);
+  const float scale = s.scale * b.scales.data<float>()[0];
+  Tensor out = Tensor::empty({m, n});
+  float* o = out.data<float>();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const size_t t = static_cast<size_t>(i * n + j);
+      const int64_t acc = 16 * static_cast<int64_t>(hi[t]) + lo[t] + 8 * cs[j];
+      o[t] = static_cast<float>(acc) * scale;
+    }
+  return out;
+}
+
+// op(DY) (m, r) times B (r, n) with DY in int4 (stochastic rounding).
+Tensor int4_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t seed,
+                    uint64_t stream) {
+  QTensor q = quantize(dy, int4_format(true), seed, stream);
+  const int64_t m = dy_trans ? q.shape[1] : q.shape[0];
+  const int64_t r = dy_trans ? q.shape[0] : q.shape[1];
+  const int64_t n = b.shape[1];
+  std::vector<int32_t> acc = gemm_i32(m, n, r, s4(q, dy_trans), s4(b, false));
+  const float scale = q.scales.data<float>()[0] * b.scales.data<float>()[0];
+  Tensor out = Tensor::empty({m, n});
+  for (size_t t = 0; t < acc.size(); ++t) out.data<float>()[t] = static_cast<float>(acc[t]) * scale;
+  return out;
+}
+
+}  // namespace
+
+Int4GemmNumerics::Int4GemmNumerics(std::string layer, Int4NumericsConfig cfg)
+    : layer_(std::move(layer)), cfg_(cfg) {
+  const int64_t b = cfg_.hadamard_block;
+  LB_CHECK(!cfg_.hadamard || (b >= 2 && b <= 256 && (b & (b - 1)) == 0), "[int4 numerics ",
+           layer_, "] numerics.hadamard_block = ", b, ", expected a power of two in 2..256");
+  LB_CHECK(cfg_.sample_fraction > 0 && cfg_.sample_fraction <= 1, "[int4 numerics ", layer_,
+           "] numerics.sample_fraction = ", cfg_.sample_fraction, ", expected (0, 1]");
+}
+
+Tensor Int4GemmNumerics::forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) {
+  LB_CHECK(x.dtype() == DType::f32 && w.dtype() == DType::f32, "[int4 numerics ", layer_,
+           "] x is ", dtype_name(x.dtype()), " and w ", dtype_name(w.dtype()), ", expected f32");
+  step_ = ctx.step;
+  k_ = x.dim(1);
+  const int64_t b = cfg_.hadamard ? cfg_.hadamard_block : 1;
+  kp_ = (k_ + b - 1) / b * b;
+  xq_ = quantize(rotate(x, kp_, cfg_.hadamard, b), int4_format(false));
+  wq_ = quantize(rotate(w, kp_, cfg_.hadamard, b), int4_format(false));
+  sampled_rows_ = -1;
+  return ops::matmul_nt_int(xq_, wq_);
+}
+
+Tensor Int4GemmNumerics::backward_input(const Tensor& dy) {
+  LB_CHECK(wq_.codes.defined(), "[int4 numerics ", layer_, "] backward before forward");
+  LB_CHECK(dy.dtype() == DType::f32, "[int4 numerics ", layer_, "] dy must be f32");
+  const uint64_t st = stream_of(layer_, step_, 2);
+  Tensor dxh = cfg_.bit_split ? split_product(bit_split(dy, cfg_.seed, st), false, wq_)
+                              : int4_product(dy, false, wq_, cfg_.seed, st);
+  return unrotate(std::move(dxh), k_, cfg_.hadamard, cfg_.hadamard_block);
+}
+
+void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
+  LB_CHECK(xq_.codes.defined(), "[int4 numerics ", layer_, "] backward before forward");
+  const int64_t m = dy.dim(0), n = dy.dim(1);
+  Tensor dys = dy;
+  QTensor xs = xq_;
+  if (cfg_.leverage_sampling && m > 1) {
+    // ||X_i|| from the kept codes (the rotation is orthonormal, so ||X_i·H|| = ||X_i||).
+    Tensor xc = qtensor_int_codes(xq_);
+    std::vector<double> score(static_cast<size_t>(m));
+    for (int64_t i = 0; i < m; ++i) {
+      double sx = 0, sd = 0;
+      for (int64_t j = 0; j < kp_; ++j) {
+        double v = xc.data<int32_t>()[i * kp_ + j];
+        sx += v * v;
+      }
+      for (int64_t j = 0; j < n; ++j) {
+        double v = dy.data<float>()[i * n + j];
+        sd += v * v;
+      }
+      score[i] = std::sqrt(sx) * std::sqrt(sd);
+    }
+    LeverageSample ls =
+        leverage_sample(score, cfg_.sample_fraction, cfg_.seed, stream_of(layer_, step_, 4));
+    const int64_t mk = static_cast<int64_t>(ls.rows.size());
+    sampled_rows_ = mk;
+    if (mk == 0) return;
+    dys = Tensor::empty({mk, n});
+    const int64_t row_bytes = (kp_ + 1) / 2;
+    xs.codes = Tensor::empty({mk, row_bytes}, DType::u8);
+    xs.shape = {mk, kp_};
+    for (int64_t r = 0; r < mk; ++r) {
+      const int64_t i = ls.rows[r];
+      for (int64_t j = 0; j < n; ++j)
+        dys.data<float>()[r * n + j] = dy.data<float>()[i * n + j] * ls.weights[r];
+      std::memcpy(xs.codes.data<uint8_t>() + r * row_bytes,
+                  xq_.codes.data<uint8_t>() + i * row_bytes, row_bytes);
+    }
+  }
+  const uint64_t st = stream_of(layer_, step_, 3);
+  Tensor dwh = cfg_.bit_split ? split_product(bit_split(dys, cfg_.seed, st), true, xs)
+                              : int4_product(dys, true, xs, cfg_.seed, st);
+  Tensor d = unrotate(std::move(dwh), k_, cfg_.hadamard, cfg_.hadamard_block);
+  float* o = dw.data<float>();
+  const float* s = d.data<float>();
+  for (int64_t t = 0; t < d.numel(); ++t) o[t] += s[t];
+}
+
+void Int4GemmNumerics::release() {
+  xq_ = QTensor();
+  wq_ = QTensor();
+}
+
+std::string Int4GemmNumerics::describe() const {
+  std::string s = "int4 (amax tensor scale): Y int4 GEMM";
+  s += cfg_.hadamard ? " with Hadamard quantizer (block " + std::to_string(cfg_.hadamard_block) + ")"
+                     : " (no Hadamard)";
+  s += cfg_.bit_split ? "; dX, dW dy bit-split 8 = 2 x int4" : "; dX, dW dy int4 sr";
+  if (cfg_.leverage_sampling)
+    s += "; dW leverage-sampled rows (fraction " + std::to_string(cfg_.sample_fraction).substr(0, 4) + ")";
+  return s;
+}
+
+std::unique_ptr<GemmNumerics> make_int4_numerics(const std::string& layer, Int4NumericsConfig cfg) {
+  return std::make_unique<Int4GemmNumerics>(layer, cfg);
+}
+
+}  // namespace lowbit::nn

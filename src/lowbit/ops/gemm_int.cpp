@@ -1,0 +1,337 @@
+// Integer GEMM op layer: validates, plans exactness (int32 chunks, int64 combination), packs
+// (quantizing f32 on the fly), threads over output tiles and runs the fused epilogue per tile.
+#include "lowbit/ops/gemm_int.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "lowbit/core/parallel.h"
+#include "lowbit/formats/intn.h"
+
+namespace lowbit::ops {
+
+namespace {
+// Whole-K panels: a micro-kernel call sums all of k (or one exactness chunk) in registers. The
+// packed A block (mc x K) is kept within ~256 KiB so it stays in Zen 2's 512 KiB L2 next to the
+// current B panel; the packed B block (K x nc) within ~4 MiB of L3.
+constexpr int64_t kABlockBytes = 256 << 10;
+constexpr int64_t kBBlockBytes = 4 << 20;
+constexpr int64_t kMcMax = 144;
+// A chunk shorter than this is not worth a micro-kernel call: split A's bytes instead.
+constexpr int64_t kMinChunk = 64;
+constexpr int64_t kParallelMinMacs = int64_t(1) << 18;
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t b) {
+  return ceil_div(a, b) * b;
+}
+
+// Grow-only, 64-byte aligned scratch, one per thread and slot.
+void* scratch(int slot, int64_t bytes) {
+  struct Buf {
+    std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
+    int64_t cap = 0;
+  };
+  thread_local Buf bufs[2];
+  Buf& buf = bufs[slot];
+  if (buf.cap < bytes) {
+    int64_t cap = round_up(std::max<int64_t>(bytes, 64), 64);
+    void* p = std::aligned_alloc(64, static_cast<size_t>(cap));
+    LB_CHECK(p, "[gemm_int] cannot allocate ", cap, " bytes of packing scratch");
+    buf.data.reset(p);
+    buf.cap = cap;
+  }
+  return buf.data.get();
+}
+
+int panel_elem_bytes(GemmIntPanel p) {
+  return p == GemmIntPanel::s32_k1 ? 4 : (p == GemmIntPanel::s16_k2 ? 2 : 1);
+}
+
+int32_t qmax_of(int bits) {
+  return intn_qmax(bits);
+}
+
+// The packer's view: panel row r, k index p. For A that is op(A)[r][p]; for B it is
+// op(B)[p][r], so a plain (k, n) B is the packer's transposed case.
+GemmIntSource source_of(const IntMatrix& x, bool is_b, int plane) {
+  GemmIntSource s;
+  s.src = x.src;
+  s.data = x.data;
+  s.ld = x.ld;
+  s.trans = is_b ? !x.trans : x.trans;
+  s.scale = x.scale;
+  s.qmax = qmax_of(x.bits);
+  s.plane = plane;
+  return s;
+}
+
+void check_operand(const char* what, const IntMatrix& x, int64_t rows, int64_t cols) {
+  // rows x cols is op(X); the stored matrix is its transpose when trans.
+  const int64_t srows = x.trans ? cols : rows, scols = x.trans ? rows : cols;
+  LB_CHECK(x.bits >= 2 && x.bits <= 16, "[gemm_int] ", what, ".bits is ", x.bits,
+           ", expected 2..16");
+  const int max_bits = x.src == GemmIntSrc::s8 ? 8 : (x.src == GemmIntSrc::s4 ? 4 : 16);
+  LB_CHECK(x.bits <= max_bits, "[gemm_int] ", what, " holds ", x.bits,
+           "-bit codes in storage of at most ", max_bits, " bits");
+  LB_CHECK(x.src != GemmIntSrc::f32 || x.scale > 0.0f, "[gemm_int] ", what,
+           " is f32 to be quantized but its scale is ", x.scale, " (must be > 0)");
+  LB_CHECK(x.src != GemmIntSrc::s4 || x.ld % 2 == 0, "[gemm_int] ", what,
+           " is packed int4 with an odd leading dimension ", x.ld, " (rows are whole bytes)");
+  if (srows * scols == 0) return;
+  LB_CHECK(x.data != nullptr, "[gemm_int] ", what, " is null");
+  LB_CHECK(x.ld >= scols, "[gemm_int] ", what, " is stored (", srows, ", ", scols,
+           ") but its leading dimension is ", x.ld);
+}
+
+struct Tiles {
+  const GemmIntKernel* kern;
+  IntGemmPlan plan;
+  std::vector<int64_t> kb_start, kb_len;
+  int nplanes;
+};
+
+GemmIntEpilogue epilogue_at(const IntOutput& out, int64_t i, int64_t j) {
+  GemmIntEpilogue e;
+  e.out = out.mode;
+  const int64_t elem = out.mode == GemmIntOut::i64 ? 8 : 4;
+  e.c = static_cast<char*>(out.c) + (i * out.ldc + j) * elem;
+  e.ldc = out.ldc;
+  e.row_scale_stride = out.row_scale_len == 1 ? 0 : 1;
+  e.row_scale = out.row_scale ? out.row_scale + i * e.row_scale_stride : nullptr;
+  e.col_scale_stride = out.col_scale_len == 1 ? 0 : 1;
+  e.col_scale = out.col_scale ? out.col_scale + j * e.col_scale_stride : nullptr;
+  e.bias = out.bias ? out.bias + j : nullptr;
+  return e;
+}
+
+void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatrix& a,
+                 const IntMatrix& b, const IntOutput& out) {
+  const GemmIntKernel& kern = *t.kern;
+  const int64_t mr = kern.mr, nr = kern.nr;
+  const int64_t nkb = static_cast<int64_t>(t.kb_len.size());
+  const int elem = panel_elem_bytes(kern.panel);
+  const int64_t kk = std::max<int64_t>(k, 1);
+  const int64_t mc =
+      std::clamp(kABlockBytes / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
+  const int64_t nc = std::clamp(kBBlockBytes / (kk * elem) / nr * nr, nr, round_up(n, nr));
+  int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
+  const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;
+  const int64_t mblocks = split_m ? round_up(ceil_div(m, mc), nt) : 1;
+  const int64_t mcb = round_up(ceil_div(m, mblocks), mr);
+  const int64_t mb = ceil_div(m, mcb);
+
+  // Packed panel sizes and block offsets per k-chunk (and per A plane).
+  std::vector<int64_t> pa(nkb), pb(nkb), boff(nkb + 1, 0), aoff(nkb * t.nplanes + 1, 0);
+  const int64_t npanels_max = ceil_div(nc, nr), apanels = ceil_div(mcb, mr);
+  for (int64_t q = 0; q < nkb; ++q) {
+    pa[q] = gemm_int_panel_bytes(kern.panel, kern.mr, t.kb_len[q], false);
+    pb[q] = gemm_int_panel_bytes(kern.panel, kern.nr, t.kb_len[q], true);
+    boff[q + 1] = boff[q] + npanels_max * pb[q];
+    for (int pl = 0; pl < t.nplanes; ++pl)
+      aoff[q * t.nplanes + pl + 1] = aoff[q * t.nplanes + pl] + apanels * pa[q];
+  }
+  auto* bpack = static_cast<uint8_t*>(scratch(0, boff[nkb]));
+  const bool direct = !t.plan.wide() && out.mode == GemmIntOut::i32;
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    auto* apack = static_cast<uint8_t*>(scratch(1, aoff[nkb * t.nplanes]));
+    alignas(64) int32_t tile[32 * 32];
+    alignas(64) int64_t wide[32 * 32];
+    for (int64_t jc = 0; jc < n; jc += nc) {
+      const int64_t ncur = std::min(nc, n - jc);
+      const int64_t npanels = ceil_div(ncur, nr);
+      const int64_t nw = split_m ? ncur : round_up(ceil_div(ncur, nt), nr);
+      const int64_t nb = ceil_div(ncur, nw);
+#pragma omp for schedule(static)
+      for (int64_t item = 0; item < npanels * nkb; ++item) {
+        const int64_t q = item / npanels, s = item % npanels;
+        const int64_t cols = std::min(nr, ncur - s * nr);
+        gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, source_of(b, true, 0), jc + s * nr,
+                      cols, t.kb_start[q], t.kb_len[q], bpack + boff[q] + s * pb[q]);
+      }
+      int64_t packed_ib = -1;
+#pragma omp for schedule(static)
+      for (int64_t item = 0; item < mb * nb; ++item) {
+        const int64_t ib = item / nb, jb = item % nb;
+        const int64_t i0 = ib * mcb, mcur = std::min(mcb, m - i0);
+        if (ib != packed_ib) {
+          for (int64_t q = 0; q < nkb; ++q)
+            for (int pl = 0; pl < t.nplanes; ++pl)
+              gemm_int_pack(kern.panel, kern.mr, false, kern.a_offset,
+                            source_of(a, false, t.nplanes == 1 ? 0 : pl + 1), i0, mcur,
+                            t.kb_start[q], t.kb_len[q], apack + aoff[q * t.nplanes + pl]);
+          packed_ib = ib;
+        }
+        const int64_t j1 = std::min(ncur, (jb + 1) * nw);
+        for (int64_t jr = jb * nw; jr < j1; jr += nr) {
+          const int64_t s = jr / nr, nn = std::min(nr, j1 - jr);
+          for (int64_t ir = 0; ir < mcur; ir += mr) {
+            const int64_t mm = std::min(mr, mcur - ir);
+            const int64_t gi = i0 + ir, gj = jc + jr;
+            if (!t.plan.wide()) {
+              const uint8_t* ap = apack + (ir / mr) * pa[0];
+              const uint8_t* bp = bpack + s * pb[0];
+              if (direct) {
+                kern.micro(t.kb_len[0], ap, bp, static_cast<int32_t*>(out.c) + gi * out.ldc + gj,
+                           out.ldc, mm, nn);
+              } else {
+                kern.micro(t.kb_len[0], ap, bp, tile, nr, mm, nn);
+                gemm_int_epilogue_i32(tile, nr, mm, nn, epilogue_at(out, gi, gj));
+              }
+              continue;
+            }
+            // Chunks (and A's byte planes) in a fixed order, combined exactly in int64.
+            for (int64_t i = 0; i < mm; ++i)
+              for (int64_t j = 0; j < nn; ++j) wide[i * nr + j] = 0;
+            for (int64_t q = 0; q < nkb; ++q)
+              for (int pl = 0; pl < t.nplanes; ++pl) {
+                const uint8_t* ap = apack + aoff[q * t.nplanes + pl] + (ir / mr) * pa[q];
+                kern.micro(t.kb_len[q], ap, bpack + boff[q] + s * pb[q], tile, nr, mm, nn);
+                const int shift = t.nplanes == 2 && pl == 0 ? 8 : 0;
+                for (int64_t i = 0; i < mm; ++i)
+                  for (int64_t j = 0; j < nn; ++j)
+                    wide[i * nr + j] +=
+                        static_cast<int64_t>(tile[i * nr + j]) * (int64_t(1) << shift);
+              }
+            gemm_int_epilogue_i64(wide, nr, mm, nn, epilogue_at(out, gi, gj));
+          }
+        }
+      }
+    }
+  }
+}
+
+std::atomic<const GemmIntKernel*> g_override{nullptr};
+
+bool in_family(const KernelFamily<GemmIntKernel>& family, const GemmIntKernel* kern) {
+  for (const GemmIntKernel& k : family.all())
+    if (&k == kern) return true;
+  return false;
+}
+
+// No code of op(B) (k, n) is -2^(bits-1). f32 sources are clamped to +-qmax, so never.
+bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
+  if (b.src == GemmIntSrc::f32) return true;
+  const int64_t rows = b.trans ? n : k, cols = b.trans ? k : n;
+  const int32_t lowest = -(1 << (b.bits - 1));
+  if (b.src == GemmIntSrc::s8 && lowest == -128) {  // memchr is vectorized
+    for (int64_t r = 0; r < rows; ++r)
+      if (std::memchr(static_cast<const int8_t*>(b.data) + r * b.ld, 0x80,
+                      static_cast<size_t>(cols)))
+        return false;
+    return true;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t idx = r * b.ld + c;
+      int32_t v;
+      switch (b.src) {
+        case GemmIntSrc::s8:
+          v = static_cast<const int8_t*>(b.data)[idx];
+          break;
+        case GemmIntSrc::s16:
+          v = static_cast<const int16_t*>(b.data)[idx];
+          break;
+        default: {
+          uint8_t byte = static_cast<const uint8_t*>(b.data)[idx >> 1];
+          v = (idx & 1) ? int4_high(byte) : int4_low(byte);
+        }
+      }
+      if (v <= lowest) return false;
+    }
+  return true;
+}
+
+}  // namespace
+
+const GemmIntKernel& gemm_int_kernel_for(const IntGemmPlan& plan, const IntMatrix& b, int64_t k,
+                                         int64_t n) {
+  const GemmIntKernel* forced = g_override.load();
+  int symmetric = -1;  // unknown until a variant asks
+  auto meets = [&](const GemmIntKernel& kern) {
+    if (!kern.b_symmetric || b.bits < 8) return true;
+    if (symmetric < 0) symmetric = b_is_symmetric(b, k, n) ? 1 : 0;
+    return symmetric == 1;
+  };
+  if (forced && in_family(*plan.family, forced)) {
+    LB_CHECK(meets(*forced), "[gemm_int] forced variant ", forced->name, " needs B codes without -",
+             1 << (b.bits - 1));
+    return *forced;
+  }
+  for (const GemmIntKernel& kern : plan.family->all())
+    if (isa_usable(kern.isa) && meets(kern)) return kern;
+  return plan.family->all().back();
+}
+
+void gemm_int_kernel_override(const GemmIntKernel* kern) {
+  g_override.store(kern);
+}
+
+int64_t gemm_int_max_exact_k(int bits_a, int bits_b) {
+  const int64_t prod = (int64_t(1) << (bits_a - 1)) * (int64_t(1) << (bits_b - 1));
+  return INT32_MAX / prod;
+}
+
+IntGemmPlan gemm_int_plan(int64_t k, int bits_a, int bits_b) {
+  IntGemmPlan p{};
+  const int wide_bits = std::max(bits_a, bits_b);
+  p.family = wide_bits <= 4 ? &gemm_s4_kernels()
+                            : (wide_bits <= 8 ? &gemm_s8_kernels() : &gemm_s16_kernels());
+  p.max_exact_k = gemm_int_max_exact_k(bits_a, bits_b);
+  p.split_a = false;
+  int64_t chunk = p.max_exact_k;
+  if (k > chunk && chunk < kMinChunk) {
+    // Byte planes of A: high byte in [-2^(bits_a-9), 2^(bits_a-9)), low byte in [0, 255].
+    p.split_a = true;
+    chunk = INT32_MAX / (int64_t(255) * (int64_t(1) << (bits_b - 1)));
+  }
+  if (k <= chunk) {
+    p.kblock = k;
+    p.nkblocks = 1;
+    return p;
+  }
+  chunk = chunk / 4 * 4;  // whole k-quads per chunk
+  p.nkblocks = ceil_div(k, chunk);
+  p.kblock = round_up(ceil_div(k, p.nkblocks), 4);
+  return p;
+}
+
+void gemm_int(int64_t m, int64_t n, int64_t k, const IntMatrix& a, const IntMatrix& b,
+              const IntOutput& out) {
+  LB_CHECK(m >= 0 && n >= 0 && k >= 0, "[gemm_int] negative size m=", m, " n=", n, " k=", k);
+  check_operand("a", a, m, k);
+  check_operand("b", b, k, n);
+  if (m == 0 || n == 0) return;
+  LB_CHECK(out.c != nullptr && out.ldc >= n, "[gemm_int] output (", m, ", ", n,
+           ") has leading dimension ", out.ldc, (out.c ? "" : " and is null"));
+  const bool f32 = out.mode == GemmIntOut::f32 || out.mode == GemmIntOut::f32_acc;
+  LB_CHECK(f32 || (!out.row_scale && !out.col_scale && !out.bias),
+           "[gemm_int] raw integer output takes no scales or bias");
+  LB_CHECK(!out.row_scale || out.row_scale_len == 1 || out.row_scale_len == m,
+           "[gemm_int] row_scale has ", out.row_scale_len, " entries, expected 1 or m = ", m);
+  LB_CHECK(!out.col_scale || out.col_scale_len == 1 || out.col_scale_len == n,
+           "[gemm_int] col_scale has ", out.col_scale_len, " entries, expected 1 or n = ", n);
+
+  Tiles t;
+  t.plan = gemm_int_plan(k, a.bits, b.bits);
+  LB_CHECK(out.mode != GemmIntOut::i32 || !t.plan.wide(), "[gemm_int] k = ", k, " with ", a.bits,
+           "-bit x ", b.bits, "-bit codes can exceed int32 (exact up to k = ", t.plan.max_exact_k,
+           "); ask for i64 or f32 output");
+  t.kern = &gemm_int_kernel_for(t.plan, b, k, n);
+  t.nplanes = t.plan.split_a ? 2 : 1;
+  for (int64_t q = 0; q < t.plan.nkblocks; ++q) {
+    t.kb_start.push_back(q * t.plan.kblock);
+    t.kb_len.push_back(std::min(t.plan.kblock, k - q * t.plan.kblock));
+  }
+  run_blocked(t, m, n, k, a, b, out);
+}
+
+}  // namespace lowbit::ops

@@ -1,0 +1,84 @@
+// numerics.mode dispatch. Each scheme lives in its own files under nn/ or quant/; this table
+// only reads the recipe keys and builds the policy.
+#include "lowbit/train/numerics_policy.h"
+
+#include "lowbit/nn/fp8_numerics.h"
+#include "lowbit/nn/gemm_numerics.h"
+#include "lowbit/nn/int4_numerics.h"
+#include "lowbit/nn/int_numerics.h"
+#include "lowbit/train/recipe.h"
+
+namespace lowbit {
+
+namespace {
+
+// numerics.mode = int: numerics.bits, overridden per pass and for the patch embedding.
+nn::NumericsPolicy make_int_policy(const Recipe& r) {
+  auto bits = [&](const char* key) {
+    int64_t b = r.get_int(key);
+    return static_cast<int>(b != 0 ? b : r.get_int("numerics.bits"));
+  };
+  nn::IntNumericsConfig cfg;
+  cfg.weight_bits = bits("numerics.weight_bits");
+  cfg.act_bits = bits("numerics.act_bits");
+  cfg.grad_bits = bits("numerics.grad_bits");
+  cfg.seed = static_cast<uint64_t>(r.get_int("train.seed"));
+  const int patch = static_cast<int>(r.get_int("numerics.patch_embed_bits"));
+  return [cfg, patch](const std::string& layer, nn::LayerKind kind) {
+    nn::IntNumericsConfig c = cfg;
+    if (kind == nn::LayerKind::patch_embed && patch != 0)
+      c.weight_bits = c.act_bits = c.grad_bits = patch;
+    return nn::make_int_numerics(layer, c);
+  };
+}
+
+// numerics.mode = int4: the three switchable pieces of Xi et al.
+nn::NumericsPolicy make_int4_policy(const Recipe& r) {
+  nn::Int4NumericsConfig cfg;
+  cfg.hadamard = r.get_bool("numerics.hadamard");
+  cfg.hadamard_block = r.get_int("numerics.hadamard_block");
+  cfg.bit_split = r.get_bool("numerics.bit_split");
+  cfg.leverage_sampling = r.get_bool("numerics.leverage_sampling");
+  cfg.sample_fraction = r.get_float("numerics.sample_fraction");
+  cfg.seed = static_cast<uint64_t>(r.get_int("train.seed"));
+  return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_int4_numerics(layer, cfg); };
+}
+
+}  // namespace
+
+nn::NumericsPolicy make_numerics_policy(const Recipe& recipe) {
+  const std::string mode = recipe.get_string("numerics.mode");
+  if (mode == "fp32") return [](const std::string&, nn::LayerKind) { return nn::make_fp32_numerics(); };
+  if (mode == "int") return make_int_policy(recipe);
+  if (mode == "int4") return make_int4_policy(recipe);
+  if (mode == "fp8") {
+    nn::Fp8TrainingOptions o;
+    o.scaling = recipe.get_string("numerics.fp8_scaling") == "current" ? nn::Fp8Scaling::current
+                                                                       : nn::Fp8Scaling::delayed;
+    o.amax_history = static_cast<int>(recipe.get_int("numerics.amax_history"));
+    return [o](const std::string&, nn::LayerKind) { return nn::make_fp8_numerics(o); };
+  }
+  LB_FAIL("numerics.mode = \"", mode, "\" has no policy (recipe.cpp lists the modes)");
+}
+
+}  // namespace lowbit
+
+namespace lowbit {
+
+std::string numerics_report(const Recipe& recipe, nn::Module& model) {
+  std::string lines;
+  nn::NumericsPolicy inner = make_numerics_policy(recipe);
+  model.set_numerics([&](const std::string& layer, nn::LayerKind kind) {
+    std::unique_ptr<nn::GemmNumerics> g = inner(layer, kind);
+    lines += "  " + layer + ": " + g->describe() + "\n";
+    return g;
+  });
+  const std::string mode = recipe.get_string("numerics.mode");
+  if (mode != "fp32")
+    lines += "  stays in floating point: attention score products (QK^T, PV), softmax, GELU, "
+             "layer norm, embeddings, residual adds, bias adds and bias gradients, the loss, "
+             "optimizer and f32 master weights\n";
+  return lines;
+}
+
+}  // namespace lowbit
