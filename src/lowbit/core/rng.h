@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "lowbit/core/tensor.h"
 
@@ -14,6 +15,14 @@ std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t ctr_hi, uint64_t ctr_l
 
 // Uniform in [0, 1) with 24 random bits; exactly representable in float.
 inline float u32_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+
+// FNV-1a of a name: a stable 64-bit id (unlike std::hash) for child streams named after a layer
+// or parameter, so initial values and masks depend on the seed and the name only.
+inline uint64_t name_hash(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
 
 // A stream of random numbers. State is (seed, stream, offset): saving it in a checkpoint and
 // restoring it continues the sequence exactly.

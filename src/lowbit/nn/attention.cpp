@@ -22,12 +22,6 @@ namespace {
 // pair already exceeds it (T=128, d=32: 2^20) and the grain is 1.
 constexpr int64_t kMinMacsPerChunk = int64_t(1) << 16;
 
-// FNV-1a: names the dropout stream after the layer, so layers never share masks.
-uint64_t name_hash(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 // Grow-only per-thread buffers: one (T, T) block per slot, reused across (batch, head) pairs
 // instead of allocating inside the parallel loop.

@@ -14,12 +14,6 @@ namespace {
 constexpr int64_t kRowsPerChunk = 64;  // forward: output rows per parallel chunk
 constexpr int64_t kColsPerChunk = 32;  // backward: columns per parallel chunk (128 B of f32)
 
-// FNV-1a: a stable hash (unlike std::hash) so a parameter's initial values survive rebuilds.
-uint64_t name_hash(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
 
 Param table(const std::string& name, int64_t rows, int64_t c, Rng& rng, DType dtype) {
   Param p = make_param(name, {rows, c}, dtype, false);

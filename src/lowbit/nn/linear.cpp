@@ -15,12 +15,6 @@ namespace {
 
 constexpr int64_t kRowsPerChunk = 64;
 
-// FNV-1a: a stable hash (unlike std::hash) so a parameter's initial values survive rebuilds.
-uint64_t name_hash(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
 
 template <class T>
 void add_bias_rows(T* y, const T* bias, int64_t m, int64_t n) {
@@ -99,6 +93,14 @@ Tensor Linear::backward(const Tensor& dy) {
   LB_CHECK(dy.dtype() == weight.value.dtype(), "[linear ", name_, "] dy is ",
            dtype_name(dy.dtype()), ", expected ", dtype_name(weight.value.dtype()));
   Tensor dx = numerics_->backward_input(dy);
+  backward_params(dy);
+  return dx;
+}
+
+void Linear::backward_params(const Tensor& dy) {
+  LB_CHECK(rows_ >= 0 && dy.ndim() == 2 && dy.dim(0) == rows_ && dy.dim(1) == out_features(),
+           "[linear ", name_, "] dy is ", dy.shape_string(), ", expected (", rows_, ", ",
+           out_features(), ") after a forward");
   numerics_->backward_weight(dy, weight.grad);
   if (has_bias_) {
     if (dy.dtype() == DType::f32)
@@ -106,7 +108,6 @@ Tensor Linear::backward(const Tensor& dy) {
     else
       column_sums_acc(dy.data<double>(), dy.dim(0), dy.dim(1), bias.grad.data<double>());
   }
-  return dx;
 }
 
 }  // namespace lowbit::nn

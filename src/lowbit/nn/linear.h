@@ -21,6 +21,8 @@ class Linear : public Module {
   Tensor forward(const Tensor& x, const ForwardContext& ctx = {});
   // dy (M, out) -> dx (M, in); accumulates into weight.grad and bias.grad.
   Tensor backward(const Tensor& dy);
+  // The parameter gradients alone, for a first layer whose input needs no gradient (PatchEmbed).
+  void backward_params(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
   void set_numerics(const NumericsPolicy& policy, LayerKind kind) {
     numerics_ = policy(name_, kind);

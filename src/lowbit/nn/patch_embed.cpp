@@ -41,28 +41,6 @@ void unfold(const T* img, int64_t batch, int64_t ch, int64_t s, int64_t p, T* co
   });
 }
 
-// out[j] += sum_r dy[r, j], per fixed row chunk then in chunk order (as Linear's bias grad).
-template <class T>
-void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<T> part(static_cast<size_t>(chunks * n), T(0));
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      T* __restrict acc = part.data() + c * n;
-      for (int64_t r = c * kRowsPerChunk; r < std::min(m, (c + 1) * kRowsPerChunk); ++r) {
-        const T* __restrict row = dy + r * n;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
-      }
-    }
-  });
-  for (int64_t c = 0; c < chunks; ++c) {
-    const T* __restrict acc = part.data() + c * n;
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) out[j] += acc[j];
-  }
-}
-
 }  // namespace
 
 PatchEmbed::PatchEmbed(std::string name, int64_t channels, int64_t image_size, int64_t patch,
@@ -100,12 +78,8 @@ void PatchEmbed::backward(const Tensor& dpatch) {
   LB_CHECK(cols_.defined(), "[patch_embed ", name_, "] backward called before forward");
   check_shape("patch_embed", "dpatch", dpatch, {cols_.dim(0), proj_.out_features()});
   check_dtype("patch_embed", "dpatch", dpatch, cols_.dtype());
-  ops::matmul_tn_acc(dpatch, cols_, proj_.weight.grad);
-  const int64_t m = dpatch.dim(0), n = dpatch.dim(1);
-  if (dpatch.dtype() == DType::f32)
-    column_sums_acc(dpatch.data<float>(), m, n, proj_.bias.grad.data<float>());
-  else
-    column_sums_acc(dpatch.data<double>(), m, n, proj_.bias.grad.data<double>());
+  // Through the layer's numerics (integer / FP8 schemes quantize dW's product too).
+  proj_.backward_params(dpatch);
 }
 
 }  // namespace lowbit::nn
