@@ -110,4 +110,10 @@ void Linear::backward_params(const Tensor& dy) {
   }
 }
 
+ProjectionFactory dense_projections() {
+  return [](const std::string& name, int64_t in, int64_t out, bool bias, Rng& rng, DType dtype) {
+    return std::make_unique<Linear>(name, in, out, bias, rng, dtype);
+  };
+}
+
 }  // namespace lowbit::nn

@@ -7,10 +7,11 @@
 
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/module.h"
+#include "lowbit/nn/projection.h"
 
 namespace lowbit::nn {
 
-class Linear : public Module {
+class Linear : public Projection {
  public:
   // Parameters "<name>.weight" (out, in), decayed, and "<name>.bias" (out), not decayed.
   // The weight is N(0, 0.02) (BERT's initializer) from rng.child(<hash of name>), so a layer's
@@ -18,9 +19,9 @@ class Linear : public Module {
   Linear(std::string name, int64_t in_features, int64_t out_features, bool bias, Rng& rng,
          DType dtype);
   // x (M, in) -> (M, out); the numerics keep what backward needs (x, or its low-bit codes).
-  Tensor forward(const Tensor& x, const ForwardContext& ctx = {});
+  Tensor forward(const Tensor& x, const ForwardContext& ctx = {}) override;
   // dy (M, out) -> dx (M, in); accumulates into weight.grad and bias.grad.
-  Tensor backward(const Tensor& dy);
+  Tensor backward(const Tensor& dy) override;
   // The parameter gradients alone, for a first layer whose input needs no gradient (PatchEmbed).
   void backward_params(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
@@ -30,9 +31,9 @@ class Linear : public Module {
   void set_numerics(const NumericsPolicy& policy) override { set_numerics(policy, LayerKind::linear); }
   const GemmNumerics& numerics() const { return *numerics_; }
 
-  int64_t in_features() const { return weight.value.dim(1); }
-  int64_t out_features() const { return weight.value.dim(0); }
-  const std::string& name() const { return name_; }
+  int64_t in_features() const override { return weight.value.dim(1); }
+  int64_t out_features() const override { return weight.value.dim(0); }
+  const std::string& name() const override { return name_; }
 
   Param weight;
   Param bias;  // undefined tensors when the layer has no bias
