@@ -54,7 +54,7 @@ class Bert(nn.Module):
         super().__init__()
         self.word = nn.Embedding(a.vocab, a.hidden)
         self.pos = nn.Embedding(512, a.hidden)
-        self.type = nn.Embedding(2, a.hidden)
+        self.segment = nn.Embedding(2, a.hidden)
         self.ln = nn.LayerNorm(a.hidden, eps=1e-12)
         self.blocks = nn.ModuleList([block(False) for _ in range(a.layers)])
         self.pooler = nn.Linear(a.hidden, a.hidden)
@@ -62,7 +62,7 @@ class Bert(nn.Module):
         self.drop = nn.Dropout(a.dropout)
 
     def forward(self, ids, seg, mask):
-        h = self.word(ids) + self.pos(torch.arange(ids.shape[1]))[None] + self.type(seg)
+        h = self.word(ids) + self.pos(torch.arange(ids.shape[1]))[None] + self.segment(seg)
         h = self.drop(self.ln(h))
         for b in self.blocks:
             h = b(h, src_key_padding_mask=(mask == 0))

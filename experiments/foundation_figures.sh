@@ -14,7 +14,7 @@ for recipe in recipes/bert-wordnet.toml recipes/vit-fashion-mnist.toml; do
   name=$(basename "$recipe" .toml)
   echo "## train $recipe"
   /usr/bin/time -v build/lowbit train --recipe "$recipe" --set train.out_dir="runs/figures-$name" \
-    2> "runs/figures-$name.time" | tail -11
+    2> "runs/figures-$name.time" | sed -n '/== summary ==/,/^numerics:/p'
   grep -E "Elapsed|Maximum resident" "runs/figures-$name.time"
 done
 echo "## step vs PyTorch"; bench/step_vs_pytorch.sh "${1:-10}"

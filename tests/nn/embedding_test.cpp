@@ -42,10 +42,12 @@ TEST(Embedding, ForwardSumsTheThreeRows) {
   EXPECT_EQ(emb.forward(ids, Tensor()).to_vector(), emb.forward(ids, zeros).to_vector());
 }
 
-void check_grads(int64_t b, int64_t t, int64_t c, bool with_segments) {
-  SCOPED_TRACE(::testing::Message() << "B=" << b << " T=" << t << " C=" << c);
+void check_grads(int64_t b, int64_t t, int64_t c, bool with_segments, bool stable = false) {
+  SCOPED_TRACE(::testing::Message() << "B=" << b << " T=" << t << " C=" << c << " stable=" << stable);
   Rng rng(3);
-  Embedding emb("emb", 13, 9, 3, c, rng, DType::f64);
+  EmbeddingOptions options;
+  options.stable = stable;
+  Embedding emb("emb", 13, 9, 3, c, rng, DType::f64, options);
   Tensor ids = random_ids(b, t, 13, 4);  // repeated ids: rows sum several tokens
   Tensor seg = with_segments ? random_ids(b, t, 3, 5) : Tensor();
   Tensor w = Tensor::empty({b * t, c}, DType::f64);
@@ -58,6 +60,9 @@ void check_grads(int64_t b, int64_t t, int64_t c, bool with_segments) {
   testing::expect_grad_close("dposition", emb.position.value, emb.position.grad.clone(), loss, 256);
   testing::expect_grad_close("dtoken_type", emb.token_type.value, emb.token_type.grad.clone(), loss,
                              256);
+  for (Param* p : emb.params())
+    if (p->name.find("word_ln") != std::string::npos)
+      testing::expect_grad_close(p->name, p->value, p->grad.clone(), loss, 64);
   // Rows no token uses get exactly nothing.
   std::vector<bool> used(13, false);
   for (int64_t i = 0; i < ids.numel(); ++i) used[ids.data<int32_t>()[i]] = true;
@@ -76,6 +81,44 @@ TEST(Embedding, BackwardMatchesFiniteDifferences) {
   check_grads(3, 7, 17, true);
   check_grads(2, 9, 5, false);
   check_grads(5, 3, 33, true);
+  check_grads(3, 7, 17, true, true);
+  check_grads(2, 9, 5, false, true);
+}
+
+TEST(Embedding, StableEmbeddingInitNormAndState) {
+  Rng rng(2);
+  EmbeddingOptions options;
+  options.stable = true;
+  Embedding emb("embeddings", 1000, 64, 2, 64, rng, DType::f32, options);
+  std::vector<std::string> names;
+  for (Param* p : emb.params()) names.push_back(p->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"embeddings.word", "embeddings.word_ln.gamma",
+                                             "embeddings.word_ln.beta", "embeddings.position",
+                                             "embeddings.token_type"}));
+  for (Param* p : emb.params())
+    EXPECT_EQ(p->state32, p->name.find("word") != std::string::npos) << p->name;
+  // Xavier uniform: every value in [-a, a], a = sqrt(6 / (1000 + 64)); variance a^2 / 3.
+  const double a = std::sqrt(6.0 / 1064.0);
+  double sq = 0;
+  for (double v : emb.word.value.to_vector()) {
+    ASSERT_LE(std::fabs(v), a);
+    sq += v * v;
+  }
+  EXPECT_NEAR(sq / emb.word.value.numel(), a * a / 3, 0.03 * a * a / 3);
+  // Each token row is normalized before position and type are added: with those rows zeroed,
+  // every output row has mean 0 and variance var/(var + eps) (gamma 1, beta 0), which is 0.995
+  // for these rows (var ~ a^2/3 = 1.9e-3, eps 1e-5).
+  emb.position.value.zero_();
+  emb.token_type.value.zero_();
+  Tensor ids = random_ids(2, 8, 1000, 9);
+  auto out = emb.forward(ids, Tensor()).to_vector();
+  for (int64_t r = 0; r < 16; ++r) {
+    double m = 0, v = 0;
+    for (int64_t j = 0; j < 64; ++j) m += out[r * 64 + j] / 64;
+    for (int64_t j = 0; j < 64; ++j) v += (out[r * 64 + j] - m) * (out[r * 64 + j] - m) / 64;
+    EXPECT_NEAR(m, 0, 1e-5);
+    EXPECT_NEAR(v, 1, 1e-2);
+  }
 }
 
 TEST(Embedding, BackwardAccumulates) {

@@ -269,6 +269,18 @@ TEST(Optim8, SmallTensorsKeep32BitState) {
         << n;
 }
 
+// A parameter flagged state32 (the stable embedding's) keeps f32 state however large it is.
+TEST(Optim8, State32ParamsKeep32BitState) {
+  ParamSet s = make_param_set(DType::f32, {5000, 5000});
+  s.params[1].state32 = true;
+  auto opt = make_optimizer("adamw", s.ptrs(), config8(256));
+  std::set<std::string> names;
+  for (const auto& [n, t] : opt->state_tensors()) names.insert(n);
+  EXPECT_EQ(names.count("adamw.m." + s.params[0].name + ".codes"), 1u);
+  EXPECT_EQ(names.count("adamw.m." + s.params[1].name), 1u);
+  EXPECT_EQ(names.count("adamw.v." + s.params[1].name), 1u);
+}
+
 // 1 byte of code + 4 / block bytes of absmax per element (+ 8 bytes of block-size tag).
 TEST(Optim8, StateBytesAreAboutOneBytePerElement) {
   const int64_t n = 1 << 20;

@@ -307,7 +307,7 @@ TEST(Recipe, DescribeListsEveryKeyAsValidToml) {
     if (sections.empty() || sections.back() != m[1]) sections.push_back(m[1]);
   }
   EXPECT_EQ(keys.size(), r.to_json().size());
-  EXPECT_EQ(sections, (std::vector<std::string>{"model", "data", "numerics", "train", "optim"}));  // grouped
+  EXPECT_EQ(sections, (std::vector<std::string>{"model", "data", "numerics", "train", "optim", "distill"}));  // grouped
   // bench/step_vs_pytorch.sh splits lines with awk -F'[ =#]+': field 1 the key, field 2 the value.
   EXPECT_NE(text.find("\nmodel.layers = 2 "), std::string::npos);
   EXPECT_NE(text.find("\ntrain.batch_size = 32 "), std::string::npos);

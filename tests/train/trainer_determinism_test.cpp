@@ -11,56 +11,17 @@
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/safetensors.h"
 #include "lowbit/train/trainer.h"
+#include "support/tiny_recipes.h"
 
 namespace lowbit {
 
 namespace {
 namespace fs = std::filesystem;
-
-// Text runs need WordNet and the default vocabulary (scripts/fetch_pretrained.sh).
-bool have_wordnet() {
-  try {
-    find_default_vocab();
-  } catch (const Error&) {
-    return false;
-  }
-  return fs::exists("/usr/share/wordnet/data.noun");
-}
-bool have_fashion_mnist() {
-  return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
-}
-
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("lowbit_trainer_test_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
-
-// A tiny BERT on a slice of wordnet-pos: a few seconds per run.
-Recipe tiny_text_recipe(const std::string& out_dir) {
-  Recipe r = Recipe::defaults();
-  for (const char* kv : {"model.kind=bert", "model.layers=1", "model.hidden=32", "model.heads=2",
-                         "model.ffn=64", "model.max_positions=32", "data.task=wordnet-pos",
-                         "data.max_length=32", "data.max_train_examples=96",
-                         "data.max_test_examples=40", "train.batch_size=16", "train.epochs=1",
-                         "train.max_steps=8", "train.log_every=2", "optim.warmup_steps=2"})
-    r.set(kv);
-  r.set("train.out_dir=" + out_dir);
-  return r;
-}
-
-Recipe tiny_image_recipe(const std::string& out_dir) {
-  Recipe r = Recipe::defaults();
-  for (const char* kv : {"model.kind=vit", "model.layers=1", "model.hidden=16", "model.heads=2",
-                         "model.ffn=32", "model.image_size=28", "model.patch=7",
-                         "model.channels=1", "data.task=fashion-mnist",
-                         "data.max_train_examples=64", "data.max_test_examples=32",
-                         "train.batch_size=16", "train.max_steps=6", "train.log_every=2",
-                         "optim.warmup_steps=1"})
-    r.set(kv);
-  r.set("train.out_dir=" + out_dir);
-  return r;
-}
+using testing::have_fashion_mnist;
+using testing::have_wordnet;
+using testing::temp_dir;
+using testing::tiny_image_recipe;
+using testing::tiny_text_recipe;
 
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

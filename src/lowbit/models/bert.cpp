@@ -19,10 +19,12 @@ BlockConfig block_config(const BertConfig& c) {
 }
 }  // namespace
 
-BertClassifier::BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype)
+BertClassifier::BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype,
+                               const nn::ProjectionFactory& projections)
     : cfg_(cfg),
       rng_(seed),
-      embed_("embeddings", cfg.vocab, cfg.max_positions, cfg.type_vocab, cfg.hidden, rng_, dtype),
+      embed_("embeddings", cfg.vocab, cfg.max_positions, cfg.type_vocab, cfg.hidden, rng_, dtype,
+             cfg.embedding),
       embed_ln_("embeddings.ln", cfg.hidden, cfg.ln_eps, dtype),
       embed_drop_(cfg.dropout, rng_.child(100)),
       pooler_("pooler", cfg.hidden, cfg.hidden, true, rng_, dtype),
@@ -33,7 +35,8 @@ BertClassifier::BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype
   for (int64_t i = 0; i < cfg.layers; ++i) {
     Rng layer_rng = rng_.child(1000 + static_cast<uint64_t>(i));
     blocks_.push_back(std::make_unique<TransformerBlock>("encoder." + std::to_string(i),
-                                                         block_config(cfg), layer_rng, dtype));
+                                                         block_config(cfg), layer_rng, dtype,
+                                                         projections));
   }
 }
 
@@ -62,7 +65,11 @@ BertEncoding BertClassifier::encode(const ModelInput& in, const nn::ForwardConte
   batch_ = in.ids.dim(0);
   seq_ = in.ids.dim(1);
   Tensor h = embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments)), ctx);
-  for (auto& b : blocks_) h = b->forward(h, batch_, seq_, in.mask, ctx);
+  levels_.assign(1, h);
+  for (auto& b : blocks_) {
+    h = b->forward(h, batch_, seq_, in.mask, ctx);
+    levels_.push_back(h);
+  }
   pooled_ = tanh_forward(pooler_.forward(first_token_rows(h, batch_, seq_), ctx));
   return BertEncoding{h, pooled_};
 }
@@ -75,6 +82,14 @@ void BertClassifier::backward(const Tensor& dlogits) {
   Tensor dpooled = pooled_drop_.backward(head_.backward(dlogits));
   Tensor dh = first_token_rows_backward(pooler_.backward(tanh_backward(dpooled, pooled_)), batch_, seq_);
   for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) dh = (*it)->backward(dh);
+  embed_.backward(embed_ln_.backward(embed_drop_.backward(dh)));
+}
+
+void BertClassifier::backward_levels(const std::vector<Tensor>& dlevels) {
+  LB_CHECK(dlevels.size() == blocks_.size() + 1, "[bert] backward_levels: ", dlevels.size(),
+           " gradients for ", blocks_.size() + 1, " levels");
+  Tensor dh = backward_through_levels(
+      dlevels, [&](size_t l, const Tensor& dy) { return blocks_[l]->backward(dy); });
   embed_.backward(embed_ln_.backward(embed_drop_.backward(dh)));
 }
 

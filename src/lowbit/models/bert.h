@@ -16,6 +16,7 @@ struct BertConfig {
   int64_t layers = 2, hidden = 128, heads = 4, ffn = 512;
   int64_t vocab = 30522, max_positions = 64, type_vocab = 2, classes = 2;
   double dropout = 0.1, attn_dropout = 0.1, ln_eps = 1e-12;
+  nn::EmbeddingOptions embedding;  // stable embedding, tensor-train word table
 };
 
 // What Hugging Face's BertModel returns: last_hidden_state and pooler_output.
@@ -26,7 +27,8 @@ struct BertEncoding {
 
 class BertClassifier : public Classifier {
  public:
-  BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype = DType::f32);
+  BertClassifier(const BertConfig& cfg, uint64_t seed, DType dtype = DType::f32,
+                 const nn::ProjectionFactory& projections = nn::dense_projections());
   // The encoder and pooler without the head; forward() is head(dropout(encode().pooled)).
   BertEncoding encode(const ModelInput& in, const nn::ForwardContext& ctx);
   Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
@@ -35,6 +37,8 @@ class BertClassifier : public Classifier {
   void set_numerics(const nn::NumericsPolicy& policy) override;
   int64_t num_classes() const override { return cfg_.classes; }
   std::string describe() const override;
+  std::vector<Tensor> hidden_levels() const override { return levels_; }
+  void backward_levels(const std::vector<Tensor>& dlevels) override;
   const BertConfig& config() const { return cfg_; }
 
  private:
@@ -49,7 +53,8 @@ class BertClassifier : public Classifier {
   nn::Linear head_;
   // saved for backward
   int64_t batch_ = 0, seq_ = 0;
-  Tensor pooled_;  // tanh output (B, C)
+  Tensor pooled_;                // tanh output (B, C)
+  std::vector<Tensor> levels_;   // blocks' input, then each block's output
 };
 
 }  // namespace lowbit::models

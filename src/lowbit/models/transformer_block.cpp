@@ -4,36 +4,37 @@
 namespace lowbit::models {
 
 TransformerBlock::TransformerBlock(const std::string& name, const BlockConfig& cfg, Rng& rng,
-                                   DType dtype)
+                                   DType dtype, const nn::ProjectionFactory& projections)
     : cfg_(cfg),
-      attn_(name + ".attention", cfg.hidden, cfg.heads, cfg.causal, cfg.attn_dropout, rng, dtype),
+      attn_(name + ".attention", cfg.hidden, cfg.heads, cfg.causal, cfg.attn_dropout, rng, dtype,
+            projections),
       ln1_(name + ".ln1", cfg.hidden, cfg.ln_eps, dtype),
       ln2_(name + ".ln2", cfg.hidden, cfg.ln_eps, dtype),
-      fc1_(name + ".ffn.fc1", cfg.hidden, cfg.ffn, true, rng, dtype),
-      fc2_(name + ".ffn.fc2", cfg.ffn, cfg.hidden, true, rng, dtype),
+      fc1_(projections(name + ".ffn.fc1", cfg.hidden, cfg.ffn, true, rng, dtype)),
+      fc2_(projections(name + ".ffn.fc2", cfg.ffn, cfg.hidden, true, rng, dtype)),
       attn_out_drop_(cfg.dropout, rng.child(1)),
       ffn_out_drop_(cfg.dropout, rng.child(2)) {}
 
 void TransformerBlock::collect_params(std::vector<nn::Param*>& out) {
   attn_.collect_params(out);
   ln1_.collect_params(out);
-  fc1_.collect_params(out);
-  fc2_.collect_params(out);
+  fc1_->collect_params(out);
+  fc2_->collect_params(out);
   ln2_.collect_params(out);
 }
 
 void TransformerBlock::set_numerics(const nn::NumericsPolicy& policy) {
   attn_.set_numerics(policy);
-  fc1_.set_numerics(policy);
-  fc2_.set_numerics(policy);
+  fc1_->set_numerics(policy);
+  fc2_->set_numerics(policy);
 }
 
 Tensor TransformerBlock::feed_forward(const Tensor& x, const nn::ForwardContext& ctx) {
-  return ffn_out_drop_.forward(fc2_.forward(gelu_.forward(fc1_.forward(x, ctx)), ctx), ctx);
+  return ffn_out_drop_.forward(fc2_->forward(gelu_.forward(fc1_->forward(x, ctx)), ctx), ctx);
 }
 
 Tensor TransformerBlock::feed_forward_backward(const Tensor& dy) {
-  return fc1_.backward(gelu_.backward(fc2_.backward(ffn_out_drop_.backward(dy))));
+  return fc1_->backward(gelu_.backward(fc2_->backward(ffn_out_drop_.backward(dy))));
 }
 
 Tensor TransformerBlock::forward(const Tensor& x, int64_t batch, int64_t seq, const Tensor& mask,

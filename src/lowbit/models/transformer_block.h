@@ -2,6 +2,7 @@
 // residual. Post-LN (BERT: LN after the residual add) or pre-LN (ViT: LN before each branch).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "lowbit/nn/attention.h"
@@ -22,7 +23,10 @@ struct BlockConfig {
 
 class TransformerBlock : public nn::Module {
  public:
-  TransformerBlock(const std::string& name, const BlockConfig& cfg, Rng& rng, DType dtype);
+  // The four attention projections and the two FFN layers come from `projections` (dense or
+  // tensor-train per layer name).
+  TransformerBlock(const std::string& name, const BlockConfig& cfg, Rng& rng, DType dtype,
+                   const nn::ProjectionFactory& projections = nn::dense_projections());
   // x (B*T, C), mask (B, T) u8 or undefined -> (B*T, C)
   Tensor forward(const Tensor& x, int64_t batch, int64_t seq, const Tensor& mask,
                  const nn::ForwardContext& ctx);
@@ -37,7 +41,7 @@ class TransformerBlock : public nn::Module {
   BlockConfig cfg_;
   nn::SelfAttention attn_;
   nn::LayerNorm ln1_, ln2_;
-  nn::Linear fc1_, fc2_;
+  std::unique_ptr<nn::Projection> fc1_, fc2_;
   nn::Gelu gelu_;
   nn::Dropout attn_out_drop_, ffn_out_drop_;
 };

@@ -58,7 +58,8 @@ Tensor disassemble(const Tensor& d, nn::Param& cls, nn::Param& pos, int64_t batc
 }
 }  // namespace
 
-VitClassifier::VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype)
+VitClassifier::VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype,
+                             const nn::ProjectionFactory& projections)
     : cfg_(cfg),
       rng_(seed),
       patch_("patch_embed", cfg.channels, cfg.image_size, cfg.patch, cfg.hidden, rng_, dtype),
@@ -78,7 +79,8 @@ VitClassifier::VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype)
   for (int64_t i = 0; i < cfg.layers; ++i) {
     Rng layer_rng = rng_.child(1000 + static_cast<uint64_t>(i));
     blocks_.push_back(std::make_unique<TransformerBlock>("encoder." + std::to_string(i),
-                                                         block_config(cfg), layer_rng, dtype));
+                                                         block_config(cfg), layer_rng, dtype,
+                                                         projections));
   }
 }
 
@@ -113,14 +115,29 @@ Tensor VitClassifier::forward(const ModelInput& in, const nn::ForwardContext& ct
   else assemble<double>(patches, cls_, pos_, batch_, seq_, h);
   h = embed_drop_.forward(h, ctx);
   Tensor no_mask;
-  for (auto& b : blocks_) h = b->forward(h, batch_, seq_, no_mask, ctx);
+  levels_.assign(1, h);
+  for (auto& b : blocks_) {
+    h = b->forward(h, batch_, seq_, no_mask, ctx);
+    levels_.push_back(h);
+  }
   return head_.forward(first_token_rows(final_ln_.forward(h), batch_, seq_), ctx);
 }
 
 void VitClassifier::backward(const Tensor& dlogits) {
   Tensor dh = final_ln_.backward(first_token_rows_backward(head_.backward(dlogits), batch_, seq_));
   for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) dh = (*it)->backward(dh);
-  dh = embed_drop_.backward(dh);
+  embed_backward(dh);
+}
+
+void VitClassifier::backward_levels(const std::vector<Tensor>& dlevels) {
+  LB_CHECK(dlevels.size() == blocks_.size() + 1, "[vit] backward_levels: ", dlevels.size(),
+           " gradients for ", blocks_.size() + 1, " levels");
+  embed_backward(backward_through_levels(
+      dlevels, [&](size_t l, const Tensor& dy) { return blocks_[l]->backward(dy); }));
+}
+
+void VitClassifier::embed_backward(const Tensor& dh_in) {
+  Tensor dh = embed_drop_.backward(dh_in);
   Tensor dpatch = dh.dtype() == DType::f32 ? disassemble<float>(dh, cls_, pos_, batch_, seq_)
                                            : disassemble<double>(dh, cls_, pos_, batch_, seq_);
   patch_.backward(dpatch);

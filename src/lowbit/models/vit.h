@@ -19,15 +19,20 @@ struct VitConfig {
 
 class VitClassifier : public Classifier {
  public:
-  VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype = DType::f32);
+  VitClassifier(const VitConfig& cfg, uint64_t seed, DType dtype = DType::f32,
+                const nn::ProjectionFactory& projections = nn::dense_projections());
   Tensor forward(const ModelInput& in, const nn::ForwardContext& ctx) override;
   void backward(const Tensor& dlogits) override;
   void collect_params(std::vector<nn::Param*>& out) override;
   void set_numerics(const nn::NumericsPolicy& policy) override;
   int64_t num_classes() const override { return cfg_.classes; }
   std::string describe() const override;
+  std::vector<Tensor> hidden_levels() const override { return levels_; }
+  void backward_levels(const std::vector<Tensor>& dlevels) override;
 
  private:
+  void embed_backward(const Tensor& dh);  // dh (B*(P+1), C) at the blocks' input
+
   VitConfig cfg_;
   Rng rng_;
   nn::PatchEmbed patch_;
@@ -37,6 +42,7 @@ class VitClassifier : public Classifier {
   nn::LayerNorm final_ln_;
   nn::Linear head_;
   int64_t batch_ = 0, seq_ = 0;
+  std::vector<Tensor> levels_;  // blocks' input, then each block's output
 };
 
 }  // namespace lowbit::models

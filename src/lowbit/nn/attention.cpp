@@ -176,13 +176,15 @@ int64_t pair_grain(int64_t seq, int64_t head_dim) {
 }  // namespace
 
 SelfAttention::SelfAttention(std::string name, int64_t hidden, int64_t heads, bool causal,
-                             double attn_dropout, Rng& rng, DType dtype)
-    : query(name + ".query", checked_hidden(name, hidden, heads, attn_dropout, dtype), hidden, true,
-            rng, dtype),
-      key(name + ".key", hidden, hidden, true, rng, dtype),
-      value(name + ".value", hidden, hidden, true, rng, dtype),
-      output(name + ".output", hidden, hidden, true, rng, dtype),
+                             double attn_dropout, Rng& rng, DType dtype,
+                             const ProjectionFactory& projections)
+    : query(projections(name + ".query", checked_hidden(name, hidden, heads, attn_dropout, dtype),
+                        hidden, true, rng, dtype)),
+      key(projections(name + ".key", hidden, hidden, true, rng, dtype)),
+      value(projections(name + ".value", hidden, hidden, true, rng, dtype)),
+      output(projections(name + ".output", hidden, hidden, true, rng, dtype)),
       name_(std::move(name)),
+      dtype_(dtype),
       hidden_(hidden),
       heads_(heads),
       causal_(causal),
@@ -190,22 +192,22 @@ SelfAttention::SelfAttention(std::string name, int64_t hidden, int64_t heads, bo
       dropout_rng_(rng.child(name_hash(name_ + ".probs_dropout"))) {}
 
 void SelfAttention::set_numerics(const NumericsPolicy& policy) {
-  query.set_numerics(policy);
-  key.set_numerics(policy);
-  value.set_numerics(policy);
-  output.set_numerics(policy);
+  query->set_numerics(policy);
+  key->set_numerics(policy);
+  value->set_numerics(policy);
+  output->set_numerics(policy);
 }
 
 void SelfAttention::collect_params(std::vector<Param*>& out) {
-  query.collect_params(out);
-  key.collect_params(out);
-  value.collect_params(out);
-  output.collect_params(out);
+  query->collect_params(out);
+  key->collect_params(out);
+  value->collect_params(out);
+  output->collect_params(out);
 }
 
 Tensor SelfAttention::forward(const Tensor& x, int64_t batch, int64_t seq, const Tensor& mask,
                               const ForwardContext& ctx) {
-  const DType dt = query.weight.value.dtype();
+  const DType dt = dtype_;
   LB_CHECK(batch > 0 && seq > 0, "[attention] ", name_, ": batch ", batch, " and seq ", seq,
            " must be positive");
   LB_CHECK(x.ndim() == 2 && x.dim(0) == batch * seq && x.dim(1) == hidden_, "[attention] ", name_,
@@ -247,9 +249,9 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
     }
   }
 
-  q_ = query.forward(x, ctx);
-  k_ = key.forward(x, ctx);
-  v_ = value.forward(x, ctx);
+  q_ = query->forward(x, ctx);
+  k_ = key->forward(x, ctx);
+  v_ = value->forward(x, ctx);
   probs_ = Tensor::empty({B, H, L, L}, dtype_of<T>());
   drop_mask_ = Tensor();
   if (ctx.training && attn_dropout_ > 0) {
@@ -291,7 +293,7 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
       ops::gemm(false, false, L, d, nk, T(1), pv, L, v + off, C, T(0), cx + off, C);
     }
   });
-  return output.forward(context, ctx);
+  return output->forward(context, ctx);
 }
 
 Tensor SelfAttention::backward(const Tensor& dy) {
@@ -307,7 +309,7 @@ Tensor SelfAttention::backward(const Tensor& dy) {
 template <class T>
 Tensor SelfAttention::backward_t(const Tensor& dy) {
   const int64_t B = batch_, L = seq_, C = hidden_, H = heads_, d = C / H;
-  Tensor dcontext = output.backward(dy);
+  Tensor dcontext = output->backward(dy);
   Tensor dq = Tensor::empty({B * L, C}, dtype_of<T>());
   Tensor dk = Tensor::empty({B * L, C}, dtype_of<T>());
   Tensor dv = Tensor::empty({B * L, C}, dtype_of<T>());
@@ -358,9 +360,9 @@ Tensor SelfAttention::backward_t(const Tensor& dy) {
     }
   });
 
-  Tensor dx = query.backward(dq);
-  add_inplace(dx, key.backward(dk));
-  add_inplace(dx, value.backward(dv));
+  Tensor dx = query->backward(dq);
+  add_inplace(dx, key->backward(dk));
+  add_inplace(dx, value->backward(dv));
   return dx;
 }
 

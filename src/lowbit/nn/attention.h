@@ -1,13 +1,16 @@
-// Multi-head self-attention (BERT/ViT/GPT layout) with its hand-written backward: four Linear
-// projections around per-(batch, head) GEMMs on strided views of Q, K, V, so no head is copied.
+// Multi-head self-attention (BERT/ViT/GPT layout) with its hand-written backward: four
+// projections (dense or tensor-train) around per-(batch, head) GEMMs on strided views of Q, K, V, so no head is copied.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "lowbit/nn/linear.h"
 #include "lowbit/nn/module.h"
+#include "lowbit/nn/projection.h"
 
 namespace lowbit::nn {
 
@@ -18,11 +21,11 @@ namespace lowbit::nn {
 // the output bias; its gradients are 0.
 class SelfAttention : public Module {
  public:
-  // Linear layers "<name>.query", "<name>.key", "<name>.value", "<name>.output", all (C, C)
-  // with bias. Attention-probability dropout (attn_dropout in [0, 1)) draws its masks from a
+  // Projections "<name>.query", "<name>.key", "<name>.value", "<name>.output", all (C, C)
+  // with bias, built by `projections` (dense Linear by default). Attention-probability dropout (attn_dropout in [0, 1)) draws its masks from a
   // stream of rng named after the layer, keyed by ForwardContext::step.
   SelfAttention(std::string name, int64_t hidden, int64_t heads, bool causal, double attn_dropout,
-                Rng& rng, DType dtype);
+                Rng& rng, DType dtype, const ProjectionFactory& projections = dense_projections());
 
   // x (B*T, C), mask (B, T) u8 with 1 = real token, or undefined (all real) -> (B*T, C).
   // Keeps Q, K, V, P and the dropout mask for backward.
@@ -39,7 +42,7 @@ class SelfAttention : public Module {
   bool causal() const { return causal_; }
   double attn_dropout() const { return attn_dropout_; }
 
-  Linear query, key, value, output;
+  std::unique_ptr<Projection> query, key, value, output;
 
  private:
   template <class T>
@@ -48,6 +51,7 @@ class SelfAttention : public Module {
   Tensor backward_t(const Tensor& dy);
 
   std::string name_;
+  DType dtype_;
   int64_t hidden_, heads_;
   bool causal_;
   double attn_dropout_;

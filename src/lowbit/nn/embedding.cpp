@@ -2,6 +2,8 @@
 // range walks the tokens in order, so every gradient element sums in one fixed order.
 #include "lowbit/nn/embedding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string_view>
 #include <utility>
 
@@ -30,39 +32,59 @@ int64_t first_out_of_range(const Tensor& t, int64_t limit) {
   return -1;
 }
 
+// out[r] = word[ids[r]] + pos[r % T] + type[seg[r]]; with word == nullptr, out[r] already holds
+// the word row (a transformed one) and gets the other two added.
 template <class T>
 void gather(const int32_t* ids, const int32_t* seg, int64_t b, int64_t t, int64_t c, const T* word,
             const T* pos, const T* type, T* out) {
   parallel_for(b * t, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const T* __restrict w = word + ids[r] * c;
       const T* __restrict p = pos + (r % t) * c;
       const T* __restrict s = type + seg[r] * c;
       T* __restrict o = out + r * c;
+      if (word) {
+        const T* __restrict w = word + ids[r] * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; ++j) o[j] = w[j] + p[j] + s[j];
+        for (int64_t j = 0; j < c; ++j) o[j] = w[j] + p[j] + s[j];
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) o[j] += p[j] + s[j];
+      }
     }
+  });
+}
+
+// rows[r] = word[ids[r]].
+template <class T>
+void gather_word(const int32_t* ids, int64_t n, int64_t c, const T* word, T* rows) {
+  parallel_for(n, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::copy(word + ids[r] * c, word + (ids[r] + 1) * c, rows + r * c);
   });
 }
 
 // For r = 0, 1, ..., B*T - 1 in that order: word.grad[ids[r]] += dy[r], position.grad[r % T]
 // += dy[r], token_type.grad[seg[r]] += dy[r]. One pass reads each dy slice once for all three.
+// With word == nullptr the word table is skipped (its rows' gradient goes elsewhere), and with
+// position == type == nullptr only the word table is updated, from dword = dy.
 template <class T>
-void scatter_all(const Tensor& ids, const Tensor& seg, const Tensor& dy, Param& word,
-                 Param& position, Param& type) {
+void scatter_all(const Tensor& ids, const Tensor& seg, const Tensor& dy, Param* word,
+                 Param* position, Param* type) {
   const int64_t rows = ids.numel(), t = ids.dim(1), c = dy.dim(1);
   const int32_t* pi = ids.data<int32_t>();
   const int32_t* ps = seg.data<int32_t>();
   const T* d = dy.data<T>();
-  T* gw = word.grad.data<T>();
-  T* gp = position.grad.data<T>();
-  T* gt = type.grad.data<T>();
+  T* gw = word ? word->grad.data<T>() : nullptr;
+  T* gp = position ? position->grad.data<T>() : nullptr;
+  T* gt = type ? type->grad.data<T>() : nullptr;
   parallel_for(c, kColsPerChunk, [&](int64_t j0, int64_t j1) {
     for (int64_t r = 0; r < rows; ++r) {
       const T* __restrict src = d + r * c;
-      T* __restrict w = gw + pi[r] * c;
+      if (gw) {
+        T* __restrict w = gw + pi[r] * c;
 #pragma omp simd
-      for (int64_t j = j0; j < j1; ++j) w[j] += src[j];
+        for (int64_t j = j0; j < j1; ++j) w[j] += src[j];
+      }
+      if (!gp) continue;
       T* __restrict p = gp + (r % t) * c;
 #pragma omp simd
       for (int64_t j = j0; j < j1; ++j) p[j] += src[j];
@@ -76,7 +98,7 @@ void scatter_all(const Tensor& ids, const Tensor& seg, const Tensor& dy, Param& 
 }  // namespace
 
 Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int64_t type_vocab,
-                     int64_t hidden, Rng& rng, DType dtype)
+                     int64_t hidden, Rng& rng, DType dtype, const EmbeddingOptions& options)
     : name_(std::move(name)) {
   LB_CHECK(vocab > 0 && max_positions > 0 && type_vocab > 0 && hidden > 0, "[embedding ", name_,
            "] vocab ", vocab, ", max_positions ", max_positions, ", type_vocab ", type_vocab,
@@ -86,10 +108,20 @@ Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int
   word = table(name_ + ".word", vocab, hidden, rng, dtype);
   position = table(name_ + ".position", max_positions, hidden, rng, dtype);
   token_type = table(name_ + ".token_type", type_vocab, hidden, rng, dtype);
+  if (options.stable) {
+    // Xavier uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (torch's xavier_uniform_).
+    const double a = std::sqrt(6.0 / static_cast<double>(vocab + hidden));
+    Rng init = rng.child(name_hash(word.name + ".xavier"));
+    init.fill_uniform(word.value, -a, a);
+    word_ln_ = std::make_unique<LayerNorm>(name_ + ".word_ln", hidden, 1e-5, dtype);
+    word.state32 = true;
+    word_ln_->gamma.state32 = word_ln_->beta.state32 = true;
+  }
 }
 
 void Embedding::collect_params(std::vector<Param*>& out) {
   out.push_back(&word);
+  if (word_ln_) word_ln_->collect_params(out);
   out.push_back(&position);
   out.push_back(&token_type);
 }
@@ -121,15 +153,26 @@ Tensor Embedding::forward(const Tensor& ids, const Tensor& segments) {
     segments_ = Tensor::zeros(ids.shape(), DType::i32);
   }
   ids_ = ids.clone();
-  Tensor out = Tensor::empty({b * t, c}, word.value.dtype());
   const int32_t* pi = ids_.data<int32_t>();
   const int32_t* ps = segments_.data<int32_t>();
+  Tensor out;
+  if (word_ln_) {  // the word rows, normalized, then position and type added in place
+    Tensor rows = Tensor::empty({b * t, c}, word.value.dtype());
+    if (rows.dtype() == DType::f32)
+      gather_word(pi, b * t, c, word.value.data<float>(), rows.data<float>());
+    else
+      gather_word(pi, b * t, c, word.value.data<double>(), rows.data<double>());
+    out = word_ln_->forward(rows);
+  } else {
+    out = Tensor::empty({b * t, c}, word.value.dtype());
+  }
+  const bool fused = !word_ln_;
   if (out.dtype() == DType::f32)
-    gather(pi, ps, b, t, c, word.value.data<float>(), position.value.data<float>(),
-           token_type.value.data<float>(), out.data<float>());
+    gather(pi, ps, b, t, c, fused ? word.value.data<float>() : nullptr,
+           position.value.data<float>(), token_type.value.data<float>(), out.data<float>());
   else
-    gather(pi, ps, b, t, c, word.value.data<double>(), position.value.data<double>(),
-           token_type.value.data<double>(), out.data<double>());
+    gather(pi, ps, b, t, c, fused ? word.value.data<double>() : nullptr,
+           position.value.data<double>(), token_type.value.data<double>(), out.data<double>());
   return out;
 }
 
@@ -139,10 +182,17 @@ void Embedding::backward(const Tensor& dy) {
            name_, "] dy is ", dy.shape_string(), ", expected (", ids_.numel(), ", ", hidden(), ")");
   LB_CHECK(dy.dtype() == word.value.dtype(), "[embedding ", name_, "] dy is ",
            dtype_name(dy.dtype()), ", expected ", dtype_name(word.value.dtype()));
+  Param* direct = word_ln_ ? nullptr : &word;  // else the word rows' gradient goes through the norm
   if (dy.dtype() == DType::f32)
-    scatter_all<float>(ids_, segments_, dy, word, position, token_type);
+    scatter_all<float>(ids_, segments_, dy, direct, &position, &token_type);
   else
-    scatter_all<double>(ids_, segments_, dy, word, position, token_type);
+    scatter_all<double>(ids_, segments_, dy, direct, &position, &token_type);
+  if (!word_ln_) return;
+  Tensor dword = word_ln_->backward(dy);
+  if (dy.dtype() == DType::f32)
+    scatter_all<float>(ids_, segments_, dword, &word, nullptr, nullptr);
+  else
+    scatter_all<double>(ids_, segments_, dword, &word, nullptr, nullptr);
 }
 
 }  // namespace lowbit::nn

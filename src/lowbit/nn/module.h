@@ -19,6 +19,8 @@ struct Param {
   Tensor value;
   Tensor grad;        // same shape and dtype as value; zeroed by Module::zero_grad
   bool decay = true;  // weight decay applies (false for biases, norms, embeddings' norms)
+  // Keep 32-bit optimizer state whatever optim.state says (the stable embedding's tables).
+  bool state32 = false;
 };
 
 // Per-call state shared by every layer of one forward pass.

@@ -36,7 +36,8 @@ Optimizer::Optimizer(std::string kind, std::vector<nn::Param*> params,
     OptimizerConfig c = config_;
     factory = [c](const nn::Param& p, StateSign sign) {
       int64_t n = p.value.numel();
-      return make_state_store(state_codec_for(c, n), n, p.value.dtype(), sign, c.state_block);
+      const std::string codec = p.state32 ? "f32" : state_codec_for(c, n);
+      return make_state_store(codec, n, p.value.dtype(), sign, c.state_block);
     };
   }
   std::set<std::string> names;

@@ -46,7 +46,7 @@ struct OptimizerConfig {
 std::string state_codec_for(const OptimizerConfig& config, int64_t numel);
 
 // Chooses the store of each state; the default is make_state_store(state_codec_for(config,
-// numel), numel, dtype, sign, config.state_block).
+// numel), numel, dtype, sign, config.state_block), or "f32" for a Param with state32 set.
 using StateStoreFactory =
     std::function<std::unique_ptr<StateStore>(const nn::Param& param, StateSign sign)>;
 

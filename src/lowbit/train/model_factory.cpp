@@ -79,6 +79,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     c.classes = data.num_classes();
     c.dropout = r.get_float("model.dropout");
     c.attn_dropout = r.get_float("model.attn_dropout");
+    c.embedding.stable = r.get_bool("model.stable_embedding");
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);
     std::string pretrained = r.get_string("model.pretrained");

@@ -57,6 +57,22 @@ constexpr KeyRow kKeys[] = {
     {"model.pretrained", T::string, "", R::any, nullptr,
      "bert: start from pretrained weights: a Hugging Face BERT folder, a `lowbit import` folder, "
      "or a fetched model's name (all-MiniLM-L6-v2); \"\" = from scratch"},
+    {"model.stable_embedding", T::boolean, "false", R::any, nullptr,
+     "bert: the 8-bit optimizers' stable embedding (Xavier init, layer norm on the word rows, "
+     "32-bit optimizer state for them)"},
+    {"model.init_from", T::string, "", R::any, nullptr,
+     "start from a lowbit checkpoint's weights, matched by name; a tensor-train layer takes the "
+     "TT-SVD of the dense weight of the same name (compress a trained model); \"\" = off"},
+    {"model.tt_layers", T::string, "", R::any, nullptr,
+     "tensor-train projections: comma list of name parts (ffn, attention, query, fc1, ...); "
+     "\"\" = all dense"},
+    {"model.tt_rank", T::integer, "16", R::positive, nullptr, "tensor-train projections: max rank"},
+    {"model.tt_cores", T::integer, "3", R::positive, nullptr,
+     "tensor-train: cores per matrix (modes each side is factored into)"},
+    {"model.tt_embedding", T::boolean, "false", R::any, nullptr,
+     "bert: the word embedding table as a tensor-train matrix"},
+    {"model.tt_embedding_rank", T::integer, "16", R::positive, nullptr,
+     "tensor-train word embedding: max rank"},
 
     {"data.task", T::string, "wordnet-supersense", R::any,
      "wordnet-supersense|wordnet-pos|fashion-mnist|text-file", "dataset"},
@@ -143,6 +159,17 @@ constexpr KeyRow kKeys[] = {
      "steps of linear warm-up from 0"},
     {"optim.clip_norm", T::number, "1.0", R::non_negative, nullptr,
      "clip the global gradient norm to this (0 = off)"},
+
+    {"distill.teacher", T::string, "", R::any, nullptr,
+     "a lowbit checkpoint (same task, same hidden width and layer count) to distill from; "
+     "\"\" = no distillation"},
+    {"distill.layer_steps", T::integer, "0", R::non_negative, nullptr,
+     "first steps: layer-by-layer MSE to the teacher's hidden states, split evenly into stages "
+     "(embedding output, then each block's output)"},
+    {"distill.pred_steps", T::integer, "0", R::non_negative, nullptr,
+     "next steps: soft cross-entropy to the teacher's logits; the rest of the run is the task loss"},
+    {"distill.temperature", T::number, "1.0", R::positive, nullptr,
+     "prediction-layer distillation: softmax temperature"},
 };
 // clang-format on
 constexpr size_t kNumKeys = sizeof(kKeys) / sizeof(kKeys[0]);

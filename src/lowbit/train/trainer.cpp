@@ -13,6 +13,8 @@
 #include "lowbit/optim/grad_utils.h"
 #include "lowbit/optim/optimizer.h"
 #include "lowbit/optim/schedule.h"
+#include "lowbit/train/compression.h"
+#include "lowbit/train/distill.h"
 #include "lowbit/train/evaluate.h"
 #include "lowbit/train/memory.h"
 #include "lowbit/train/metrics.h"
@@ -54,7 +56,7 @@ std::string RunSummary::describe() const {
              "throughput:       ", throughput, " ", unit, "/s\n",
              "peak memory:      ", peak_rss_bytes / (1024.0 * 1024.0), " MiB RSS\n",
              "parameters:       ", param_count, " (optimizer state ", optimizer_state_bytes,
-             " bytes)\n", "checkpoint:       ", checkpoint_dir, "\n", "numerics:\n", numerics);
+             " bytes)\n", "model size:       ", compression, "\n", "checkpoint:       ", checkpoint_dir, "\n", "numerics:\n", numerics);
 }
 
 RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
@@ -111,6 +113,13 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
               static_cast<long long>(total_steps), static_cast<long long>(steps_per_epoch),
               static_cast<long long>(batch_size), num_threads());
 
+  std::unique_ptr<Distiller> distiller;
+  std::string stage_noted;
+  if (!recipe.get_string("distill.teacher").empty()) {
+    distiller = std::make_unique<Distiller>(recipe, *data);
+    std::printf("distill: %s\n", distiller->describe().c_str());
+  }
+
   MetricsWriter metrics(out_dir + "/metrics.jsonl", !resume_dir.empty());
   Progress progress(total_steps, log_every);
   nn::SoftmaxCrossEntropy ce;
@@ -144,11 +153,20 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     auto t0 = Clock::now();
     nn::ForwardContext ctx{true, static_cast<uint64_t>(pos.step)};
     model->zero_grad();
-    loss = ce.forward(model->forward(in, ctx), labels);
+    const bool distilling = distiller && distiller->active(pos.step);
+    if (distiller && distiller->stage(pos.step) != stage_noted) {
+      stage_noted = distiller->stage(pos.step);
+      progress.note(cat("distill: from step ", pos.step, ": ", stage_noted));
+    }
+    if (distilling) {
+      loss = distiller->step(*model, in, ctx, pos.step);  // runs the backward itself
+    } else {
+      loss = ce.forward(model->forward(in, ctx), labels);
+      if (std::isfinite(loss)) model->backward(ce.backward());
+    }
     bool ok = std::isfinite(loss);
     std::string bad = ok ? "" : "the loss";
     if (ok) {
-      model->backward(ce.backward());
       optim::NonFinite nf = optim::find_nonfinite(params);
       ok = !nf.found();
       if (!ok) bad = optim::nonfinite_message(pos.step, nf);
@@ -208,6 +226,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   s.optimizer_state_bytes = optimizer->state_bytes();
   s.checkpoint_dir = out_dir;
   s.numerics = numerics;
+  s.compression = compression_report(recipe, *model, *data).describe();
   s.wall_s = seconds_since(t_start);
   s.peak_rss_bytes = peak_rss_bytes();
   metrics.write_summary(s.test_accuracy, s.wall_s, s.throughput, s.unit, s.peak_rss_bytes);

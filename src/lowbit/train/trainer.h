@@ -25,6 +25,7 @@ struct RunSummary {
   size_t optimizer_state_bytes = 0;
   std::string checkpoint_dir;
   std::string numerics;     // numerics_report(): one line per layer, then what stays float
+  std::string compression;  // compression_report(): size against the dense fp32 model
   std::string describe() const;  // the closing summary block
 };
 

@@ -1,0 +1,45 @@
+// The dense reference is built, counted and dropped (a few MB for the models we ship); its
+// weights are never initialised from anything.
+#include "lowbit/train/compression.h"
+
+#include <set>
+
+#include "lowbit/train/model_factory.h"
+#include "lowbit/train/recipe.h"
+
+namespace lowbit {
+
+std::string CompressionReport::describe() const {
+  return cat(params, " parameters, ", bytes, " bytes; dense fp32: ", dense_params,
+             " parameters, ", dense_bytes, " bytes; ratio ", ratio(), "x");
+}
+
+CompressionReport compression_report(const Recipe& recipe, models::Classifier& model,
+                                     const TaskData& data) {
+  CompressionReport r;
+  std::vector<nn::Param*> params = model.params();
+  std::set<std::string> stepped;
+  for (const nn::Param* p : params)
+    if (p->name.size() > 5 && p->name.compare(p->name.size() - 5, 5, "_step") == 0)
+      stepped.insert(p->name.substr(0, p->name.size() - 5));
+  const int64_t bits = recipe.get_string("numerics.mode") == "qat"
+                           ? recipe.get_int("numerics.qat_weight_bits")
+                           : 32;
+  int64_t bit_total = 0;
+  for (const nn::Param* p : params) {
+    r.params += p->value.numel();
+    bit_total += p->value.numel() * (stepped.count(p->name) ? bits : 32);
+  }
+  r.bytes = (bit_total + 7) / 8;
+
+  Recipe dense = recipe;
+  for (const char* kv : {"model.tt_layers=", "model.tt_embedding=false", "model.pretrained=",
+                         "model.init_from=", "numerics.mode=fp32"})
+    dense.set(kv);
+  std::unique_ptr<models::Classifier> ref = make_model(dense, data);
+  for (const nn::Param* p : ref->params()) r.dense_params += p->value.numel();
+  r.dense_bytes = 4 * r.dense_params;
+  return r;
+}
+
+}  // namespace lowbit
