@@ -30,7 +30,7 @@ void add_eval(CLI::App& app) {
     auto data = make_task_data(r);
     auto model = make_model(r, *data);
     if (ptq_is_quantized_checkpoint(args->checkpoint))  // codes and scales from `lowbit quantize`
-      model->set_numerics(ptq_policy(ptq_load(args->checkpoint, model->params())));
+      ptq_install(*model, ptq_load(args->checkpoint, model->params()));
     else
       checkpoint_load_weights(args->checkpoint, model->params());
     EvalResult ev = evaluate(*model, *data, r.get_int("train.batch_size"));

@@ -106,18 +106,52 @@ TEST(Ptq, CheckpointRoundTripsCodesAndReproducesLogits) {
       }
 
       models::VitClassifier fresh(tiny(), 99);  // other initial weights: all must come from disk
-      PtqLayers loaded = ptq_load(dir, fresh.params());
-      ASSERT_EQ(loaded.size(), q.layers.size());
+      PtqLoaded loaded = ptq_load(dir, fresh.params());
+      ASSERT_EQ(loaded.layers.size(), q.layers.size());
       for (const auto& [name, L] : q.layers) {
-        EXPECT_TRUE(same_bits(loaded.at(name)->w_codes, L->w_codes));
-        EXPECT_TRUE(same_bits(loaded.at(name)->w_scales, L->w_scales));
-        EXPECT_EQ(loaded.at(name)->x_scale, L->x_scale);
+        EXPECT_TRUE(same_bits(loaded.layers.at(name)->w_codes, L->w_codes));
+        EXPECT_TRUE(same_bits(loaded.layers.at(name)->w_scales, L->w_scales));
+        EXPECT_EQ(loaded.layers.at(name)->x_scale, L->x_scale);
       }
-      fresh.set_numerics(ptq_policy(loaded));
+      EXPECT_EQ(loaded.format, f);
+      EXPECT_EQ(loaded.attention, q.attention);
+      EXPECT_EQ(q.attention.size(), 4u * tiny().layers) << "q, k, v, p of every attention layer";
+      for (const auto& [op, scale] : q.attention)
+        EXPECT_EQ(scale, std::exp2(std::round(std::log2(scale)))) << op << " is not a power of two";
+      ptq_install(fresh, loaded);
       EXPECT_TRUE(same_bits(fresh.forward(in, {}), logits)) << nn::ptq_format_name(f);
       fs::remove_all(dir);
     }
   }
+}
+
+// The attention products are quantized too (their operands change the logits); excluding the
+// attention layer by name leaves them in fp32.
+TEST(Ptq, AttentionOperandsAreQuantizedUnlessExcluded) {
+  FakeImages data;
+  Tensor labels;
+  models::ModelInput in = data.batch(false, {0, 1, 2, 3}, &labels);
+  auto logits_with = [&](const std::string& exclude, PtqResult* out) {
+    models::VitClassifier model(tiny(), 5);
+    PtqOptions o;
+    o.format = nn::PtqFormat::int8;
+    o.batches = 2;
+    o.exclude = exclude;
+    *out = ptq_calibrate(model, data, 16, o);
+    return model.forward(in, {});
+  };
+  PtqResult all, no_attention, no_products;
+  Tensor a = logits_with("classifier", &all);
+  Tensor b = logits_with("classifier,encoder.0.attention", &no_attention);
+  Tensor c = logits_with("classifier,products", &no_products);
+  EXPECT_EQ(all.attention.size(), 4u);
+  EXPECT_TRUE(no_attention.attention.empty());
+  EXPECT_TRUE(no_products.attention.empty());
+  EXPECT_EQ(no_products.layers.size(), all.layers.size());  // the linears stay quantized
+  EXPECT_EQ(no_products.excluded,
+            (std::vector<std::string>{"classifier", "encoder.0.attention.products"}));
+  EXPECT_FALSE(same_bits(a, b));
+  EXPECT_FALSE(same_bits(a, c));
 }
 
 TEST(Ptq, QuantizedLogitsStayCloseToFp32) {

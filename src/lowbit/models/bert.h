@@ -35,6 +35,9 @@ class BertClassifier : public Classifier {
   void backward(const Tensor& dlogits) override;
   void collect_params(std::vector<nn::Param*>& out) override;
   void set_numerics(const nn::NumericsPolicy& policy) override;
+  void set_attention_policy(const nn::AttentionPolicy& policy) override {
+    for (auto& b : blocks_) b->set_attention_policy(policy);
+  }
   int64_t num_classes() const override { return cfg_.classes; }
   std::string describe() const override;
   std::vector<Tensor> hidden_levels() const override { return levels_; }

@@ -33,6 +33,9 @@ class TransformerBlock : public nn::Module {
   Tensor backward(const Tensor& dy);
   void collect_params(std::vector<nn::Param*>& out) override;
   void set_numerics(const nn::NumericsPolicy& policy) override;
+  void set_attention_policy(const nn::AttentionPolicy& policy) override {
+    attn_.set_attention_policy(policy);
+  }
 
  private:
   Tensor feed_forward(const Tensor& x, const nn::ForwardContext& ctx);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <type_traits>
 #include <limits>
 #include <vector>
 
@@ -252,6 +253,11 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
   q_ = query->forward(x, ctx);
   k_ = key->forward(x, ctx);
   v_ = value->forward(x, ctx);
+  if constexpr (std::is_same_v<T, float>) {
+    if (operands_.q) operands_.q(q_.data<float>(), q_.numel());
+    if (operands_.k) operands_.k(k_.data<float>(), k_.numel());
+    if (operands_.v) operands_.v(v_.data<float>(), v_.numel());
+  }
   probs_ = Tensor::empty({B, H, L, L}, dtype_of<T>());
   drop_mask_ = Tensor();
   if (ctx.training && attn_dropout_ > 0) {
@@ -281,6 +287,9 @@ Tensor SelfAttention::forward_t(const Tensor& x, const Tensor& mask, const Forwa
       for (int64_t i = 0; i < L; ++i) {
         const int64_t limit = std::min(causal ? i + 1 : L, nk);
         masked_softmax_row(p + i * L, key_bias.data() + b * L, limit, L, key_first[b] < limit);
+      }
+      if constexpr (std::is_same_v<T, float>) {
+        if (operands_.p) operands_.p(p, L * L);
       }
       const T* pv = p;
       if (keep) {

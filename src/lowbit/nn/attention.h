@@ -36,6 +36,7 @@ class SelfAttention : public Module {
   Tensor backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
   void set_numerics(const NumericsPolicy& policy) override;
+  void set_attention_policy(const AttentionPolicy& policy) override { operands_ = policy(name_); }
 
   int64_t hidden() const { return hidden_; }
   int64_t heads() const { return heads_; }
@@ -56,6 +57,7 @@ class SelfAttention : public Module {
   bool causal_;
   double attn_dropout_;
   Rng dropout_rng_;
+  AttentionOperands operands_;  // transforms of Q, K, V, P before the products (none by default)
 
   // Saved by forward for backward.
   int64_t batch_ = 0, seq_ = 0;

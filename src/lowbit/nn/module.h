@@ -36,6 +36,16 @@ enum class LayerKind { linear, patch_embed };
 using NumericsPolicy =
     std::function<std::unique_ptr<GemmNumerics>(const std::string& layer, LayerKind kind)>;
 
+// What self-attention's two batched products (S = Q·Kᵀ, context = P·V) see: each operand goes
+// through an element-wise in-place transform first, e.g. fake quantization to FP8 or int8 for
+// PTQ (a product of two FP8 or two int8 values is exact in f32, so the f32 GEMM on the decoded
+// values is the low-bit product). An empty member leaves that operand as it is. f32 only; the
+// transforms run concurrently on disjoint ranges, so they must be pure element-wise maps.
+struct AttentionOperands {
+  std::function<void(float* data, int64_t n)> q, k, v, p;
+};
+using AttentionPolicy = std::function<AttentionOperands(const std::string& attention_layer)>;
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -49,6 +59,8 @@ class Module {
   // Hands the numerics policy to every layer with matrix products (Linear, PatchEmbed, ...);
   // composite modules forward it to their children.
   virtual void set_numerics(const NumericsPolicy& policy) {}
+  // Hands the attention-operand policy to every SelfAttention, like set_numerics.
+  virtual void set_attention_policy(const AttentionPolicy& policy) {}
   void zero_grad() {
     for (Param* p : params()) p->grad.zero_();
   }

@@ -82,6 +82,8 @@ PtqResult ptq_calibrate(models::Classifier& model, const TaskData& data, int64_t
     order.push_back(name);
     return std::make_unique<CalibrationNumerics>(&stats[name]);
   });
+  std::map<std::string, ActStats> attention_stats;
+  model.set_attention_policy(ptq_attention_recorder(attention_stats, o.exclude, &r.excluded));
   const int64_t n = data.size(true);
   const int64_t total = std::min(n, o.batches * batch_size);
   nn::ForwardContext ctx;  // training = false: no dropout
@@ -105,8 +107,15 @@ PtqResult ptq_calibrate(models::Classifier& model, const TaskData& data, int64_t
     r.layers[name] = std::make_shared<nn::PtqLayer>(nn::ptq_quantize_weight(
         it->second->value, o.format, o.per_channel, nn::ptq_scale_for_clip(clip, o.format)));
   }
+  r.attention = ptq_attention_scales(attention_stats, o.method, o.format, o.percentile);
   model.set_numerics(ptq_policy(r.layers));
+  model.set_attention_policy(ptq_attention_policy(r.attention, o.format));
   return r;
+}
+
+void ptq_install(models::Classifier& model, const PtqLoaded& q) {
+  model.set_numerics(ptq_policy(q.layers));
+  model.set_attention_policy(ptq_attention_policy(q.attention, q.format));
 }
 
 void ptq_save(const std::string& dir, const std::vector<nn::Param*>& params, const PtqResult& q,
@@ -130,6 +139,8 @@ void ptq_save(const std::string& dir, const std::vector<nn::Param*>& params, con
                       {"input_amax", q.input_amax.at(it->first)},
                       {"input_clip", q.input_clip.at(it->first)}});
   }
+  for (const auto& [op, scale] : q.attention)
+    tensors.emplace_back(op + "_scale", Tensor::full({1}, scale));
   nlohmann::json j = {{"format", nn::ptq_format_name(o.format)},
                       {"calibration", calib_method_name(o.method)},
                       {"percentile", o.percentile},
@@ -150,12 +161,15 @@ bool ptq_is_quantized_checkpoint(const std::string& dir) {
   return f.metadata.count("quantization") > 0;
 }
 
-PtqLayers ptq_load(const std::string& dir, const std::vector<nn::Param*>& params) {
+PtqLoaded ptq_load(const std::string& dir, const std::vector<nn::Param*>& params) {
   const std::string path = model_file(dir);
   SafetensorsFile f = safetensors_read(path);
   LB_CHECK(f.metadata.count("quantization"), path, ": not a quantized checkpoint (no 'quantization' "
            "metadata); run `lowbit quantize` on it first");
-  PtqLayers layers;
+  PtqLoaded out;
+  out.format = nn::ptq_format_parse(
+      nlohmann::json::parse(f.metadata.at("quantization")).at("format").get<std::string>());
+  PtqLayers& layers = out.layers;
   size_t expected = 0;
   for (nn::Param* p : params) {
     const Tensor& t = f.get(p->name);
@@ -190,9 +204,19 @@ PtqLayers ptq_load(const std::string& dir, const std::vector<nn::Param*>& params
     layers[layer] = L;
     expected += 2;
   }
+  for (const auto& [name, t] : f.tensors) {
+    static const std::string kSuffixes[] = {".q_scale", ".k_scale", ".v_scale", ".p_scale"};
+    for (const std::string& suf : kSuffixes)
+      if (name.size() > suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0) {
+        LB_CHECK(t.dtype() == DType::f32 && t.numel() == 1 && t.data<float>()[0] > 0, path, ": '",
+                 name, "' must be one positive f32");
+        out.attention[name.substr(0, name.size() - 6)] = t.data<float>()[0];
+        ++expected;
+      }
+  }
   LB_CHECK(f.tensors.size() == expected, path, ": holds ", f.tensors.size(), " tensors, the model "
            "and its quantized layers account for ", expected);
-  return layers;
+  return out;
 }
 
 }  // namespace lowbit

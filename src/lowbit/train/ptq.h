@@ -7,6 +7,8 @@
 //   "<layer>.weight"        F8_E4M3 | F8_E5M2 | I8 codes (N, K)
 //   "<layer>.weight_scale"  F32 (1) per tensor or (N) per output channel: w ~= value(code) * s
 //   "<layer>.input_scale"   F32 (1): the calibrated activation scale (clip / format max)
+//   "<attention>.q_scale", ".k_scale", ".v_scale", ".p_scale"  F32 (1): the power-of-two scales
+//                           of the attention products' operands (ptq_attention.h)
 // Every other parameter (excluded layers, embeddings, norms, biases) stays F32 under its name.
 #pragma once
 
@@ -18,6 +20,7 @@
 #include "lowbit/models/classifier.h"
 #include "lowbit/nn/ptq_numerics.h"
 #include "lowbit/quant/calibrate.h"
+#include "lowbit/train/ptq_attention.h"
 
 namespace lowbit {
 
@@ -39,15 +42,24 @@ struct PtqResult {
   PtqLayers layers;
   std::map<std::string, float> input_amax, input_clip;  // per quantized layer
   std::vector<std::string> excluded;                    // layers left in fp32
+  AttentionScales attention;                            // "<attention>.q" ... -> scale
   int64_t calibration_examples = 0;
+};
+
+// What a quantized checkpoint holds besides plain weights.
+struct PtqLoaded {
+  PtqLayers layers;
+  AttentionScales attention;
+  nn::PtqFormat format = nn::PtqFormat::e4m3;
 };
 
 // True when the layer name matches one of the comma-separated patterns.
 bool ptq_excluded(const std::string& layer, const std::string& patterns);
 
 // Runs `batches` training batches (evenly spaced examples, no dropout) through the FP32 model,
-// recording each non-excluded layer's input, then quantizes: per-layer input scale from the
-// chosen clip, weight codes from the weight. Installs the quantized policy into the model.
+// recording each non-excluded layer's input (and each attention layer's Q, K, V), then
+// quantizes: per-layer input scale from the chosen clip, weight codes from the weight, attention
+// operand scales. Installs the quantized numerics and attention policies into the model.
 PtqResult ptq_calibrate(models::Classifier& model, const TaskData& data, int64_t batch_size,
                         const PtqOptions& options);
 
@@ -60,7 +72,9 @@ void ptq_save(const std::string& dir, const std::vector<nn::Param*>& params,
               std::map<std::string, std::string> metadata);
 bool ptq_is_quantized_checkpoint(const std::string& dir);
 // Reads a quantized checkpoint: unquantized params are copied, quantized weights are decoded into
-// their params (value(code) * scale), and the layers come back for ptq_policy.
-PtqLayers ptq_load(const std::string& dir, const std::vector<nn::Param*>& params);
+// their params (value(code) * scale), and the layers and attention scales come back.
+PtqLoaded ptq_load(const std::string& dir, const std::vector<nn::Param*>& params);
+// Installs what ptq_load read: ptq_policy and the attention operand policy.
+void ptq_install(models::Classifier& model, const PtqLoaded& q);
 
 }  // namespace lowbit
