@@ -99,13 +99,23 @@ void scatter_all(const Tensor& ids, const Tensor& seg, const Tensor& dy, Param* 
 
 Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int64_t type_vocab,
                      int64_t hidden, Rng& rng, DType dtype, const EmbeddingOptions& options)
-    : name_(std::move(name)) {
+    : name_(std::move(name)), vocab_(vocab), hidden_(hidden), dtype_(dtype) {
   LB_CHECK(vocab > 0 && max_positions > 0 && type_vocab > 0 && hidden > 0, "[embedding ", name_,
            "] vocab ", vocab, ", max_positions ", max_positions, ", type_vocab ", type_vocab,
            " and hidden ", hidden, " must all be positive");
   LB_CHECK(dtype == DType::f32 || dtype == DType::f64, "[embedding ", name_, "] dtype is ",
            dtype_name(dtype), ", expected f32 or f64");
-  word = table(name_ + ".word", vocab, hidden, rng, dtype);
+  LB_CHECK(!(options.stable && options.tt_rank > 0), "[embedding ", name_,
+           "] model.stable_embedding and model.tt_embedding cannot be combined (the stable "
+           "embedding's Xavier init is for a dense table)");
+  if (options.tt_rank > 0) {
+    TtShape shape;
+    shape.max_rank = options.tt_rank;
+    shape.d = options.tt_cores;
+    word_tt_ = std::make_unique<TtEmbedding>(name_ + ".word", vocab, hidden, shape, rng, dtype);
+  } else {
+    word = table(name_ + ".word", vocab, hidden, rng, dtype);
+  }
   position = table(name_ + ".position", max_positions, hidden, rng, dtype);
   token_type = table(name_ + ".token_type", type_vocab, hidden, rng, dtype);
   if (options.stable) {
@@ -120,7 +130,8 @@ Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int
 }
 
 void Embedding::collect_params(std::vector<Param*>& out) {
-  out.push_back(&word);
+  if (word_tt_) word_tt_->collect_params(out);
+  else out.push_back(&word);
   if (word_ln_) word_ln_->collect_params(out);
   out.push_back(&position);
   out.push_back(&token_type);
@@ -131,7 +142,7 @@ Tensor Embedding::forward(const Tensor& ids, const Tensor& segments) {
            ids.defined() ? ids.shape_string() : std::string("undefined"), ", expected (B, T)");
   check_dtype("embedding", "ids", ids, DType::i32);
   const int64_t b = ids.dim(0), t = ids.dim(1), c = hidden();
-  const int64_t vocab = word.value.dim(0), max_pos = position.value.dim(0);
+  const int64_t vocab = vocab_, max_pos = position.value.dim(0);
   const int64_t types = token_type.value.dim(0);
   LB_CHECK(t <= max_pos, "[embedding ", name_, "] sequence length ", t,
            " exceeds the position table's ", max_pos,
@@ -156,17 +167,22 @@ Tensor Embedding::forward(const Tensor& ids, const Tensor& segments) {
   const int32_t* pi = ids_.data<int32_t>();
   const int32_t* ps = segments_.data<int32_t>();
   Tensor out;
-  if (word_ln_) {  // the word rows, normalized, then position and type added in place
-    Tensor rows = Tensor::empty({b * t, c}, word.value.dtype());
-    if (rows.dtype() == DType::f32)
-      gather_word(pi, b * t, c, word.value.data<float>(), rows.data<float>());
-    else
-      gather_word(pi, b * t, c, word.value.data<double>(), rows.data<double>());
-    out = word_ln_->forward(rows);
-  } else {
-    out = Tensor::empty({b * t, c}, word.value.dtype());
+  const bool fused = !word_ln_ && !word_tt_;
+  if (fused) {
+    out = Tensor::empty({b * t, c}, dtype_);
+  } else {  // the word rows (normalized for the stable embedding), then position and type added
+    Tensor rows;
+    if (word_tt_) {
+      rows = word_tt_->forward(ids_);
+    } else {
+      rows = Tensor::empty({b * t, c}, dtype_);
+      if (rows.dtype() == DType::f32)
+        gather_word(pi, b * t, c, word.value.data<float>(), rows.data<float>());
+      else
+        gather_word(pi, b * t, c, word.value.data<double>(), rows.data<double>());
+    }
+    out = word_ln_ ? word_ln_->forward(rows) : rows;
   }
-  const bool fused = !word_ln_;
   if (out.dtype() == DType::f32)
     gather(pi, ps, b, t, c, fused ? word.value.data<float>() : nullptr,
            position.value.data<float>(), token_type.value.data<float>(), out.data<float>());
@@ -180,15 +196,21 @@ void Embedding::backward(const Tensor& dy) {
   LB_CHECK(ids_.defined(), "[embedding ", name_, "] backward called before forward");
   LB_CHECK(dy.ndim() == 2 && dy.dim(0) == ids_.numel() && dy.dim(1) == hidden(), "[embedding ",
            name_, "] dy is ", dy.shape_string(), ", expected (", ids_.numel(), ", ", hidden(), ")");
-  LB_CHECK(dy.dtype() == word.value.dtype(), "[embedding ", name_, "] dy is ",
-           dtype_name(dy.dtype()), ", expected ", dtype_name(word.value.dtype()));
-  Param* direct = word_ln_ ? nullptr : &word;  // else the word rows' gradient goes through the norm
+  LB_CHECK(dy.dtype() == dtype_, "[embedding ", name_, "] dy is ", dtype_name(dy.dtype()),
+           ", expected ", dtype_name(dtype_));
+  // The word rows' gradient goes straight into a dense table, else through the norm and/or the
+  // tensor train.
+  Param* direct = word_ln_ || word_tt_ ? nullptr : &word;
   if (dy.dtype() == DType::f32)
     scatter_all<float>(ids_, segments_, dy, direct, &position, &token_type);
   else
     scatter_all<double>(ids_, segments_, dy, direct, &position, &token_type);
-  if (!word_ln_) return;
-  Tensor dword = word_ln_->backward(dy);
+  if (direct) return;
+  Tensor dword = word_ln_ ? word_ln_->backward(dy) : dy;
+  if (word_tt_) {
+    word_tt_->backward(dword);
+    return;
+  }
   if (dy.dtype() == DType::f32)
     scatter_all<float>(ids_, segments_, dword, &word, nullptr, nullptr);
   else

@@ -8,6 +8,7 @@
 
 #include "lowbit/nn/layer_norm.h"
 #include "lowbit/nn/module.h"
+#include "lowbit/nn/tt_embedding.h"
 
 namespace lowbit::nn {
 
@@ -16,6 +17,10 @@ struct EmbeddingOptions {
   // initialised, a layer norm "<name>.word_ln" on the word rows before the position and type
   // rows are added, and 32-bit optimizer state for the word table and that norm.
   bool stable = false;
+  // The word table as a tensor-train matrix (nn/tt_embedding.h, parameters "<name>.word.core*")
+  // with this max rank and number of cores; 0 = a dense table.
+  int64_t tt_rank = 0;
+  int tt_cores = 3;
 };
 
 class Embedding : public Module {
@@ -32,15 +37,19 @@ class Embedding : public Module {
   void backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
 
-  int64_t hidden() const { return word.value.dim(1); }
+  int64_t hidden() const { return hidden_; }
+  int64_t vocab() const { return vocab_; }
   const std::string& name() const { return name_; }
 
-  Param word, position, token_type;
+  Param word, position, token_type;  // word: undefined tensors with a tensor-train table
 
  private:
   std::string name_;
   Tensor ids_, segments_;  // (B, T) i32 from the last forward; segments_ all 0 when not given
-  std::unique_ptr<LayerNorm> word_ln_;  // stable embedding only
+  int64_t vocab_, hidden_;
+  DType dtype_;
+  std::unique_ptr<LayerNorm> word_ln_;      // stable embedding only
+  std::unique_ptr<TtEmbedding> word_tt_;  // tensor-train word table only
 };
 
 }  // namespace lowbit::nn

@@ -2,6 +2,7 @@
 // pretrained model (model.pretrained) is the one the recipe describes.
 #include "lowbit/train/model_factory.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -10,7 +11,9 @@
 #include "lowbit/data/pretrained_paths.h"
 #include "lowbit/models/bert.h"
 #include "lowbit/models/vit.h"
+#include "lowbit/nn/tt_linear.h"
 #include "lowbit/train/hf_bert_import.h"
+#include "lowbit/train/init_from.h"
 #include "lowbit/train/numerics_policy.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
@@ -60,6 +63,35 @@ void check_pretrained_shape(const Recipe& r, const PretrainedBert& p, const Task
            ", so token ids would not match its embeddings; set model.vocab = ", p.vocab_path);
 }
 
+// model.tt_layers / tt_rank / tt_cores: tensor-train projections where a name part matches.
+nn::ProjectionFactory projections_of(const Recipe& r) {
+  const std::string list = r.get_string("model.tt_layers");
+  if (list.empty()) return nn::dense_projections();
+  nn::TtOptions o;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = std::min(list.find(',', pos), list.size());
+    std::string part = list.substr(pos, end - pos);
+    part.erase(0, part.find_first_not_of(' '));
+    part.erase(part.find_last_not_of(' ') + 1);
+    if (!part.empty()) o.match.push_back(part);
+    pos = end + 1;
+  }
+  o.d = static_cast<int>(r.get_int("model.tt_cores"));
+  o.max_rank = r.get_int("model.tt_rank");
+  return nn::tt_projections(o);
+}
+
+// model.init_from: weights by name from a lowbit checkpoint, TT layers by TT-SVD.
+void apply_init_from(const Recipe& r, models::Classifier& model) {
+  const std::string dir = r.get_string("model.init_from");
+  if (dir.empty()) return;
+  std::vector<std::string> fresh = init_from_checkpoint(dir, model.params());
+  std::string list;
+  for (const std::string& n : fresh) list += (list.empty() ? "" : ", ") + n;
+  std::printf("init_from: new (not in %s): %s\n", dir.c_str(), list.empty() ? "none" : list.c_str());
+}
+
 }  // namespace
 
 std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& data) {
@@ -80,6 +112,10 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     c.dropout = r.get_float("model.dropout");
     c.attn_dropout = r.get_float("model.attn_dropout");
     c.embedding.stable = r.get_bool("model.stable_embedding");
+    if (r.get_bool("model.tt_embedding")) {
+      c.embedding.tt_rank = r.get_int("model.tt_embedding_rank");
+      c.embedding.tt_cores = static_cast<int>(r.get_int("model.tt_cores"));
+    }
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);
     std::string pretrained = r.get_string("model.pretrained");
@@ -89,7 +125,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
       check_pretrained_shape(r, *p, data);
       c.ln_eps = p->config.ln_eps;
     }
-    auto model = std::make_unique<models::BertClassifier>(c, seed);
+    auto model = std::make_unique<models::BertClassifier>(c, seed, DType::f32, projections_of(r));
     if (p) {  // the weights before the numerics policy, which may derive from them
       std::vector<std::string> fresh = pretrained_apply(*p, model->params());
       for (const std::string& note : p->notes) std::printf("pretrained: %s\n", note.c_str());
@@ -98,6 +134,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
       std::printf("pretrained: %zu tensors from %s; new: %s\n", p->weights.size(),
                   p->weights_path.c_str(), fresh_list.c_str());
     }
+    apply_init_from(r, *model);
     model->set_numerics(make_numerics_policy(r));
     return model;
   }
@@ -116,7 +153,10 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
   c.classes = data.num_classes();
   c.dropout = r.get_float("model.dropout");
   c.attn_dropout = r.get_float("model.attn_dropout");
-  auto model = std::make_unique<models::VitClassifier>(c, seed);
+  LB_CHECK(!r.get_bool("model.tt_embedding"), "model.tt_embedding is for model.kind = bert (a ViT "
+           "has no word table); use model.tt_layers for its projections");
+  auto model = std::make_unique<models::VitClassifier>(c, seed, DType::f32, projections_of(r));
+  apply_init_from(r, *model);
   model->set_numerics(make_numerics_policy(r));
   return model;
 }
