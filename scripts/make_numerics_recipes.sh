@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for base in bert-wordnet vit-fashion-mnist; do
   out=$(grep -o 'out_dir = "[^"]*"' "recipes/$base.toml" | sed 's/.*"\(.*\)"/\1/')
-  for v in fp32 int16 int12 int10 int8 int4; do
+  variants="fp32 int16 int12 int10 int8 int4"
+  [ "$base" = bert-wordnet ] && variants="$variants qat8 qat4"
+  for v in $variants; do
     f="recipes/$base-$v.toml"
     {
       echo "# recipes/$base.toml with numerics $v (written by scripts/make_numerics_recipes.sh)."
@@ -13,6 +15,8 @@ for base in bert-wordnet vit-fashion-mnist; do
         fp32) echo "# The f32 GEMM everywhere: the baseline the integer recipes compare to." ;;
         int4) echo "# 4-bit training (Xi et al. 2023): Hadamard quantizer forward, bit splitting and"
               echo "# leverage-score sampling backward, int4 GEMMs." ;;
+        qat*) echo "# Quantization-aware training with learned step sizes (LSQ, Esser et al. 2020):"
+              echo "# ${v#qat}-bit fake-quantized weights and layer inputs, f32 GEMMs and gradients." ;;
         *) echo "# Integer fine-tuning (Tayaranian et al. 2022): x, w, dy in ${v#int}-bit dynamic fixed"
            echo "# point (one power-of-two scale per tensor), integer GEMMs." ;;
       esac
@@ -22,6 +26,9 @@ for base in bert-wordnet vit-fashion-mnist; do
       echo "[numerics]"
       case $v in
         fp32) echo 'mode = "fp32"' ;;
+        qat*) echo 'mode = "qat"'
+              echo "qat_weight_bits = ${v#qat}     # signed LSQ codes; step <layer>.weight_step"
+              echo "qat_act_bits = ${v#qat}        # signed LSQ codes; step <layer>.act_step" ;;
         int4) echo 'mode = "int4"'
               echo 'hadamard = true         # block Hadamard along K before quantizing x and w'
               echo 'hadamard_block = 64'
