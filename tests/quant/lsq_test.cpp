@@ -45,24 +45,26 @@ Reference<T> paper(const Tensor& x, const Tensor& dq, T s, int64_t qn_i, int64_t
   Reference<T> r;
   r.q = Tensor::empty(x.shape(), x.dtype());
   r.dx = Tensor::empty(x.shape(), x.dtype());
+  T* rq = static_cast<T*>(r.q.raw());
+  T* rdx = static_cast<T*>(r.dx.raw());
   double sum = 0;
   for (int64_t i = 0; i < x.numel(); ++i) {
     const T xi = x.data<T>()[i], gi = dq.data<T>()[i];
     const T v = xi / s;
-    T code = std::nearbyint(v);
-    if (code < -qn) code = -qn;
+    T code = std::nearbyint(v) + T(0);  // the header's rule: code 0 is +0
+    if (code < -qn) code = static_cast<T>(-qn_i);  // +0, not -0, when Q_N = 0
     if (code > qp) code = qp;
-    r.q.data<T>()[i] = code * s;
+    rq[i] = code * s;
     T dqds;
     if (v <= -qn) {
       dqds = -qn;
-      r.dx.data<T>()[i] = 0;
+      rdx[i] = 0;
     } else if (v >= qp) {
       dqds = qp;
-      r.dx.data<T>()[i] = 0;
+      rdx[i] = 0;
     } else {
       dqds = std::nearbyint(v) - v;
-      r.dx.data<T>()[i] = gi;
+      rdx[i] = gi;
     }
     sum += static_cast<double>(gi) * static_cast<double>(dqds);
   }

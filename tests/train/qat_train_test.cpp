@@ -9,6 +9,7 @@
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/data/pretrained_paths.h"
+#include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/quant/lsq.h"
 #include "lowbit/train/evaluate.h"
 #include "lowbit/train/model_factory.h"

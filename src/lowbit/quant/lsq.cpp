@@ -14,11 +14,12 @@ namespace {
 constexpr int64_t kChunk = 1 << 14;
 
 // The element's value on the grid: round(x / s) clipped to [-qn, qp], in T. Comparisons, not
-// fmin/fmax, so a NaN stays NaN (and the trainer's non-finite check sees it).
+// fmin/fmax, so a NaN stays NaN (and the trainer's non-finite check sees it). `+ 0` turns a
+// rounded -0 into +0, so q = code * s holds for the integer code 0 too, sign bit included.
 template <class T>
-inline T grid_code(T x, T s, T qn, T qp) {
-  const T r = std::nearbyint(x / s);
-  return r < -qn ? -qn : (r > qp ? qp : r);
+inline T grid_code(T x, T s, T lo, T hi) {  // lo = T(-Q_N): +0 when Q_N = 0
+  const T r = std::nearbyint(x / s) + T(0);
+  return r < lo ? lo : (r > hi ? hi : r);
 }
 
 template <class T>
@@ -31,9 +32,9 @@ Tensor fake_quantize(const Tensor& x, T s, int64_t qn, int64_t qp) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   const T* px = x.data<T>();
   T* po = out.data<T>();
-  const T n = static_cast<T>(qn), p = static_cast<T>(qp);
+  const T lo = static_cast<T>(-qn), hi = static_cast<T>(qp);
   parallel_for(x.numel(), kChunk, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) po[i] = grid_code(px[i], s, n, p) * s;
+    for (int64_t i = i0; i < i1; ++i) po[i] = grid_code(px[i], s, lo, hi) * s;
   });
   return out;
 }
@@ -160,16 +161,16 @@ LsqCodes LsqQuantizer::codes(const Tensor& x) const {
   out.step = s;
   out.codes = Tensor::empty(x.shape(), signed_ ? DType::i8 : DType::u8);
   const float* px = x.data<float>();
-  const float qn = static_cast<float>(qn_), qp = static_cast<float>(qp_);
+  const float lo = static_cast<float>(-qn_), hi = static_cast<float>(qp_);
   for (int64_t i = 0; i < x.numel(); ++i)
     LB_CHECK(std::isfinite(px[i]), "[lsq ", step_.name, "] element ", i, " is ", px[i],
              "; only finite values have codes");
   if (signed_) {
     int8_t* pc = out.codes.data<int8_t>();
-    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<int8_t>(grid_code(px[i], s, qn, qp));
+    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<int8_t>(grid_code(px[i], s, lo, hi));
   } else {
     uint8_t* pc = out.codes.data<uint8_t>();
-    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<uint8_t>(grid_code(px[i], s, qn, qp));
+    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<uint8_t>(grid_code(px[i], s, lo, hi));
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // rounded to a uniform grid whose step s is a learnable parameter trained with the task loss.
 //
 //   v = x / s,  code = clip(round(v), -Q_N, Q_P),  q = code * s           (round: nearest even)
+//   (a code of 0 gives q = +0, never -0, so the integer codes reproduce q bit for bit)
 //   signed b bits:   Q_N = 2^(b-1), Q_P = 2^(b-1) - 1;  unsigned: Q_N = 0, Q_P = 2^b - 1
 //   dL/dx = dL/dq                    if -Q_N < v < Q_P, else 0            (straight-through)
 //   dL/ds = g * sum_i dL/dq_i * t_i, t_i = round(v_i) - v_i inside the range, -Q_N if
