@@ -1,6 +1,7 @@
-// numerics.mode = qat end to end on a tiny BERT: training reaches a finite loss and learns the
-// step sizes, the checkpoint evaluates to the run's own final numbers, --resume replays bit for
-// bit (steps included), and `export --format qat` writes codes that dequantize to the forward.
+// numerics.mode = qat end to end on a tiny BERT (or ViT): training reaches a finite loss and
+// learns the step sizes, the checkpoint evaluates to the run's own final numbers, --resume
+// replays bit for bit (steps included), and `export --format qat` writes codes that dequantize
+// to the forward.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -40,14 +41,30 @@ std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
-// The trainer determinism test's tiny BERT (a few seconds a run), with QAT numerics.
+bool have_fashion_mnist() {
+  return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+}
+
+// The trainer determinism test's tiny BERT (a few seconds a run), or where WordNet or the vocab is
+// missing its tiny ViT (whose patch embedding takes the weight-gradient-only path); both have 8
+// linear layers (4 attention, 2 feed-forward, the classifier, the pooler or the patch embedding).
 Recipe tiny_qat_recipe(const std::string& out_dir, int wbits, int abits) {
   Recipe r = Recipe::defaults();
-  for (const char* kv : {"model.kind=bert", "model.layers=1", "model.hidden=32", "model.heads=2",
-                         "model.ffn=64", "model.max_positions=32", "data.task=wordnet-pos",
-                         "data.max_length=32", "data.max_train_examples=96",
-                         "data.max_test_examples=40", "train.batch_size=16", "train.epochs=1",
-                         "train.max_steps=8", "train.log_every=2", "optim.warmup_steps=2",
+  if (have_wordnet()) {
+    for (const char* kv : {"model.kind=bert", "model.layers=1", "model.hidden=32", "model.heads=2",
+                           "model.ffn=64", "model.max_positions=32", "data.task=wordnet-pos",
+                           "data.max_length=32", "data.max_train_examples=96",
+                           "data.max_test_examples=40", "train.batch_size=16", "train.epochs=1"})
+      r.set(kv);
+  } else {
+    for (const char* kv : {"model.kind=vit", "model.layers=1", "model.hidden=16", "model.heads=2",
+                           "model.ffn=32", "model.image_size=28", "model.patch=7",
+                           "model.channels=1", "data.task=fashion-mnist",
+                           "data.max_train_examples=64", "data.max_test_examples=32",
+                           "train.batch_size=16"})
+      r.set(kv);
+  }
+  for (const char* kv : {"train.max_steps=8", "train.log_every=2", "optim.warmup_steps=2",
                          "train.threads=1", "numerics.mode=qat"})
     r.set(kv);
   r.set("numerics.qat_weight_bits=" + std::to_string(wbits));
@@ -72,7 +89,8 @@ void expect_same_tensors(const std::string& a, const std::string& b) {
 }
 
 TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
-  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base or the MiniLM vocab missing (scripts/setup.sh, scripts/fetch_pretrained.sh)";
+  if (!have_wordnet() && !have_fashion_mnist())
+    GTEST_SKIP() << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
   const std::string dir = temp_dir("run");
   RunSummary s = train_run(tiny_qat_recipe(dir, 4, 8));
   set_num_threads(0);
@@ -86,7 +104,7 @@ TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
       ++steps;
       EXPECT_GT(t.data<float>()[0], 0.0f) << name;
     }
-  EXPECT_EQ(steps, 2u * 8) << "6 encoder projections, pooler and classifier, two steps each";
+  EXPECT_EQ(steps, 2u * 8) << "8 linear layers, two steps each";
   ASSERT_TRUE(f.has(kWStep));
   // The steps are optimized: the trained value differs from the data-initialised one.
   Recipe r0 = tiny_qat_recipe(temp_dir("init"), 4, 8);
@@ -128,7 +146,8 @@ TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
 }
 
 TEST(QatTraining, ResumeReplaysStepsBitForBit) {
-  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base or the MiniLM vocab missing (scripts/setup.sh, scripts/fetch_pretrained.sh)";
+  if (!have_wordnet() && !have_fashion_mnist())
+    GTEST_SKIP() << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
   const std::string whole = temp_dir("whole"), split = temp_dir("split");
   RunSummary s_whole = train_run(tiny_qat_recipe(whole, 8, 8));
   Recipe first = tiny_qat_recipe(split, 8, 8);
