@@ -130,7 +130,8 @@ TEST(QatNumerics, ProductsAndStepGradientsAreTheQuantizersBitForBit) {
             static_cast<float>(lsq_initial_step(lin.weight.value, 7)));
   Tensor y_ref = ops::matmul_nt(x_hat, w_hat);
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < out; ++j) y_ref.data<float>()[i * out + j] += lin.bias.value.data<float>()[j];
+    for (int64_t j = 0; j < out; ++j)
+      y_ref.data<float>()[i * out + j] += lin.bias.value.data<float>()[j];
   EXPECT_TRUE(same_bits(y, y_ref)) << "Y = x̂ ŵᵀ + b";
   Tensor dx_ref = aq.backward(ops::matmul_nn(dy, w_hat));
   EXPECT_TRUE(same_bits(dx, dx_ref)) << "dX = STE_a(dY ŵ)";
@@ -159,8 +160,8 @@ TEST(QatNumerics, WeightOnlyBackwardStillTrainsTheActivationStep) {
   EXPECT_TRUE(same_bits(dw_full, dw_only));
   EXPECT_TRUE(same_bits(full.act_quantizer().step().grad, weight_only.act_quantizer().step().grad));
   EXPECT_NE(weight_only.act_quantizer().step().grad.data<float>()[0], 0.0f);
-  EXPECT_TRUE(same_bits(full.weight_quantizer().step().grad,
-                        weight_only.weight_quantizer().step().grad));
+  EXPECT_TRUE(
+      same_bits(full.weight_quantizer().step().grad, weight_only.weight_quantizer().step().grad));
 }
 
 TEST(QatNumerics, StepsAreUndecayedParametersWithThirtyTwoBitOptimizerState) {
@@ -196,7 +197,8 @@ TEST(QatNumerics, BitsOutOfRangeNameTheKey) {
     QatGemmNumerics g("enc.0.fc2", {9, 8});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("numerics.qat_weight_bits"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("numerics.qat_weight_bits"), std::string::npos)
+        << e.what();
   }
   try {
     QatGemmNumerics g("enc.0.fc2", {8, 1});

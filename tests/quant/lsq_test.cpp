@@ -51,7 +51,7 @@ Reference<T> paper(const Tensor& x, const Tensor& dq, T s, int64_t qn_i, int64_t
   for (int64_t i = 0; i < x.numel(); ++i) {
     const T xi = x.data<T>()[i], gi = dq.data<T>()[i];
     const T v = xi / s;
-    T code = std::nearbyint(v) + T(0);  // the header's rule: code 0 is +0
+    T code = std::nearbyint(v) + T(0);             // the header's rule: code 0 is +0
     if (code < -qn) code = static_cast<T>(-qn_i);  // +0, not -0, when Q_N = 0
     if (code > qp) code = qp;
     rq[i] = code * s;
@@ -86,9 +86,17 @@ void check_against_paper(int bits, bool is_signed, double s, uint64_t seed) {
   T* px = x.data<T>();
   // Exactly on the ends, just inside and just outside them, and ties of the rounding.
   const T qn = static_cast<T>(q.q_n()), qp = static_cast<T>(q.q_p());
-  const T specials[] = {qp * st, -qn * st, std::nextafter(qp * st, T(0)),
-                        std::nextafter(-qn * st, T(0)), std::nextafter(qp * st, T(1e9)),
-                        T(0.5) * st, T(-1.5) * st, T(2.5) * st, T(0), qp * st * 3, -qn * st * 3};
+  const T specials[] = {qp * st,
+                        -qn * st,
+                        std::nextafter(qp * st, T(0)),
+                        std::nextafter(-qn * st, T(0)),
+                        std::nextafter(qp * st, T(1e9)),
+                        T(0.5) * st,
+                        T(-1.5) * st,
+                        T(2.5) * st,
+                        T(0),
+                        qp * st * 3,
+                        -qn * st * 3};
   for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); ++i) px[i * 7] = specials[i];
   Tensor dq = randn<T>({37, 41}, seed + 1, 1.0);
   Reference<T> ref = paper<T>(x, dq, st, q.q_n(), q.q_p());

@@ -57,11 +57,10 @@ Recipe tiny_qat_recipe(const std::string& out_dir, int wbits, int abits) {
                            "data.max_test_examples=40", "train.batch_size=16", "train.epochs=1"})
       r.set(kv);
   } else {
-    for (const char* kv : {"model.kind=vit", "model.layers=1", "model.hidden=16", "model.heads=2",
-                           "model.ffn=32", "model.image_size=28", "model.patch=7",
-                           "model.channels=1", "data.task=fashion-mnist",
-                           "data.max_train_examples=64", "data.max_test_examples=32",
-                           "train.batch_size=16"})
+    for (const char* kv :
+         {"model.kind=vit", "model.layers=1", "model.hidden=16", "model.heads=2", "model.ffn=32",
+          "model.image_size=28", "model.patch=7", "model.channels=1", "data.task=fashion-mnist",
+          "data.max_train_examples=64", "data.max_test_examples=32", "train.batch_size=16"})
       r.set(kv);
   }
   for (const char* kv : {"train.max_steps=8", "train.log_every=2", "optim.warmup_steps=2",
@@ -90,7 +89,8 @@ void expect_same_tensors(const std::string& a, const std::string& b) {
 
 TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
   if (!have_wordnet() && !have_fashion_mnist())
-    GTEST_SKIP() << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
+    GTEST_SKIP()
+        << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
   const std::string dir = temp_dir("run");
   RunSummary s = train_run(tiny_qat_recipe(dir, 4, 8));
   set_num_threads(0);
@@ -147,7 +147,8 @@ TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
 
 TEST(QatTraining, ResumeReplaysStepsBitForBit) {
   if (!have_wordnet() && !have_fashion_mnist())
-    GTEST_SKIP() << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
+    GTEST_SKIP()
+        << "neither wordnet-base with the MiniLM vocab nor fashion-mnist (scripts/setup.sh)";
   const std::string whole = temp_dir("whole"), split = temp_dir("split");
   RunSummary s_whole = train_run(tiny_qat_recipe(whole, 8, 8));
   Recipe first = tiny_qat_recipe(split, 8, 8);

@@ -1,5 +1,6 @@
 // Quantization-aware training numerics (numerics.mode = qat; SEEDS 5): the weight and the layer
-// input are LSQ fake-quantized with learnable step sizes, then the f32 GEMMs run on the grid values.
+// input are LSQ fake-quantized with learnable step sizes, then the f32 GEMMs run on the grid
+// values.
 //
 //   Y  = x̂ · ŵᵀ,  x̂ = lsq_a(X) (signed act_bits),  ŵ = lsq_w(W) (signed weight_bits)
 //   dX = STE_a(dY · ŵ),  dW += STE_w(dYᵀ · x̂),  plus each quantizer's step gradient (quant/lsq.h)

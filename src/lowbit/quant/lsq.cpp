@@ -42,8 +42,8 @@ Tensor fake_quantize(const Tensor& x, T s, int64_t qn, int64_t qp) {
 }  // namespace
 
 double lsq_initial_step(const Tensor& x, int64_t q_p) {
-  LB_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "[lsq] x is ",
-           dtype_name(x.dtype()), ", expected f32 or f64");
+  LB_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "[lsq] x is ", dtype_name(x.dtype()),
+           ", expected f32 or f64");
   if (x.numel() == 0) return 0.0;
   double sum = 0;
   if (x.dtype() == DType::f32) {
@@ -86,8 +86,8 @@ void LsqQuantizer::check_step(const char* when) const {
 }
 
 Tensor LsqQuantizer::forward(const Tensor& x) {
-  LB_CHECK(x.dtype() == step_.value.dtype(), "[lsq ", step_.name, "] x is ",
-           dtype_name(x.dtype()), " but the step is ", dtype_name(step_.value.dtype()));
+  LB_CHECK(x.dtype() == step_.value.dtype(), "[lsq ", step_.name, "] x is ", dtype_name(x.dtype()),
+           " but the step is ", dtype_name(step_.value.dtype()));
   if (step_value() == 0) {
     const double s0 = lsq_initial_step(x, qp_);
     LB_CHECK(std::isfinite(s0), "[lsq ", step_.name, "] cannot initialise the step: mean |x| is ",
@@ -114,7 +114,8 @@ namespace {
 
 // dx = dq inside the range, 0 outside; returns sum_i dq_i * t_i in double, index order.
 template <class T>
-double lsq_backward(const Tensor& x, const Tensor& dq, T s, int64_t qn_i, int64_t qp_i, Tensor& dx) {
+double lsq_backward(const Tensor& x, const Tensor& dq, T s, int64_t qn_i, int64_t qp_i,
+                    Tensor& dx) {
   const T* px = x.data<T>();
   const T* pg = dq.data<T>();
   T* pd = dx.data<T>();
@@ -167,10 +168,12 @@ LsqCodes LsqQuantizer::codes(const Tensor& x) const {
              "; only finite values have codes");
   if (signed_) {
     int8_t* pc = out.codes.data<int8_t>();
-    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<int8_t>(grid_code(px[i], s, lo, hi));
+    for (int64_t i = 0; i < x.numel(); ++i)
+      pc[i] = static_cast<int8_t>(grid_code(px[i], s, lo, hi));
   } else {
     uint8_t* pc = out.codes.data<uint8_t>();
-    for (int64_t i = 0; i < x.numel(); ++i) pc[i] = static_cast<uint8_t>(grid_code(px[i], s, lo, hi));
+    for (int64_t i = 0; i < x.numel(); ++i)
+      pc[i] = static_cast<uint8_t>(grid_code(px[i], s, lo, hi));
   }
   return out;
 }

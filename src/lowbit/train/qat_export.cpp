@@ -25,21 +25,25 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
   Recipe r = checkpoint_recipe(dir);
   const std::string path = (fs::path(dir) / "model.safetensors").string();
   LB_CHECK(r.get_string("numerics.mode") == "qat", path, ": numerics.mode is \"",
-           r.get_string("numerics.mode"), "\"; --format qat exports a quantization-aware "
+           r.get_string("numerics.mode"),
+           "\"; --format qat exports a quantization-aware "
            "(numerics.mode = qat) checkpoint");
   const int wbits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
   SafetensorsFile f = safetensors_read(path);
   std::set<std::string> layers;
   for (const auto& [name, t] : f.tensors)
-    if (name.size() > kStep.size() && name.compare(name.size() - kStep.size(), kStep.size(), kStep) == 0)
+    if (name.size() > kStep.size() &&
+        name.compare(name.size() - kStep.size(), kStep.size(), kStep) == 0)
       layers.insert(name.substr(0, name.size() - kStep.size()));
-  LB_CHECK(!layers.empty(), path, ": no '*", kStep, "' tensors; was it trained with numerics.mode = qat?");
+  LB_CHECK(!layers.empty(), path, ": no '*", kStep,
+           "' tensors; was it trained with numerics.mode = qat?");
 
   std::vector<std::pair<std::string, Tensor>> out;
   nlohmann::json names = nlohmann::json::array();
   for (const auto& [name, t] : f.tensors) {
     const std::string layer = name.size() > 7 ? name.substr(0, name.size() - 7) : "";
-    if (name.size() <= 7 || name.compare(name.size() - 7, 7, ".weight") != 0 || !layers.count(layer)) {
+    if (name.size() <= 7 || name.compare(name.size() - 7, 7, ".weight") != 0 ||
+        !layers.count(layer)) {
       out.emplace_back(name, t);
       continue;
     }
@@ -67,12 +71,14 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
   m["format"] = "lowbit-qat-export-1";
   if (f.metadata.count("recipe")) m["recipe"] = f.metadata.at("recipe");
   if (f.metadata.count("step")) m["step"] = f.metadata.at("step");
-  m["qat"] = nlohmann::json{{"weight_bits", wbits},
-                            {"act_bits", r.get_int("numerics.qat_act_bits")},
-                            {"rounding", "nearest-even"},
-                            {"layers", names}}
-                 .dump();
-  if (fs::path(out_path).has_parent_path()) fs::create_directories(fs::path(out_path).parent_path());
+  m["qat"] = nlohmann::json{
+      {"weight_bits", wbits},
+      {"act_bits", r.get_int("numerics.qat_act_bits")},
+      {"rounding", "nearest-even"},
+      {"layers",
+       names}}.dump();
+  if (fs::path(out_path).has_parent_path())
+    fs::create_directories(fs::path(out_path).parent_path());
   safetensors_write(out_path, out, m);
   return names.size();
 }
