@@ -47,6 +47,8 @@ void add_quantize(CLI::App& app) {
     o.per_channel = a->per_channel;
     o.exclude = a->exclude;
     Recipe r = checkpoint_recipe(a->checkpoint);
+    LB_CHECK(r.get_string("numerics.mode") != "qat", a->checkpoint, " was trained with numerics."
+             "mode = qat: its step sizes already quantize it; use `lowbit export --format qat`");
     for (const auto& s : a->sets) r.set(s);
     auto data = make_task_data(r);
     auto model = make_model(r, *data);

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for base in bert-wordnet vit-fashion-mnist minilm-wordnet; do
   out=$(grep -o 'out_dir = "[^"]*"' "recipes/$base.toml" | sed 's/.*"\(.*\)"/\1/')
-  for v in fp32 int16 int12 int10 int8 int4 fp8 optim8; do
+  for v in fp32 int16 int12 int10 int8 int4 fp8 optim8 qat8 qat4; do
     f="recipes/$base-$v.toml"
     {
       echo "# recipes/$base.toml with numerics $v (written by scripts/make_numerics_recipes.sh)."
@@ -18,6 +18,8 @@ for base in bert-wordnet vit-fashion-mnist minilm-wordnet; do
              echo "# per-tensor delayed scaling (amax history), f32 master weights." ;;
         optim8) echo "# FP32 numerics with the 8-bit AdamW (Dettmers et al. 2022): block-wise dynamic"
                 echo "# 8-bit optimizer state, 32-bit for tensors under state_min_numel elements." ;;
+        qat*) echo "# Quantization-aware training with learned step sizes (LSQ, Esser et al. 2020):"
+              echo "# ${v#qat}-bit fake-quantized weights and layer inputs, f32 GEMMs and gradients." ;;
         *) echo "# Integer fine-tuning (Tayaranian et al. 2022): x, w, dy in ${v#int}-bit dynamic fixed"
            echo "# point (one power-of-two scale per tensor), integer GEMMs." ;;
       esac
@@ -42,6 +44,9 @@ for base in bert-wordnet vit-fashion-mnist minilm-wordnet; do
         fp8) echo 'mode = "fp8"'
              echo 'fp8_scaling = "delayed"  # scale from the max of the last amax_history amaxes'
              echo 'amax_history = 16' ;;
+        qat*) echo 'mode = "qat"'
+              echo "qat_weight_bits = ${v#qat}     # signed LSQ codes; step <layer>.weight_step"
+              echo "qat_act_bits = ${v#qat}        # signed LSQ codes; step <layer>.act_step" ;;
         *) echo 'mode = "int"'
            echo "bits = ${v#int}               # sign included; weight_bits / act_bits / grad_bits override" ;;
       esac

@@ -90,7 +90,9 @@ TEST(Recipe, EveryKeyTheCodeReadsExists) {
                         "train.log_every",
                         "train.eval_every",
                         "train.checkpoint_every",
-                        "optim.warmup_steps"})
+                        "optim.warmup_steps",
+                        "numerics.qat_weight_bits",
+                        "numerics.qat_act_bits"})
     EXPECT_NO_THROW(r.get_int(k)) << k;
   for (const char* k :
        {"model.dropout", "model.attn_dropout", "optim.lr", "optim.weight_decay", "optim.beta1",

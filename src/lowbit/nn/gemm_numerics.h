@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lowbit/nn/module.h"
 
@@ -25,6 +26,11 @@ class GemmNumerics {
   virtual void release() = 0;
   // One line for the run report: "fp32", "int8 dfp/sr (x, w, dy)", ...
   virtual std::string describe() const = 0;
+  // Learnable parameters of the scheme itself (QAT step sizes), which the layer appends after
+  // its own, so they are optimized, checkpointed and resumed with the model.
+  virtual void collect_params(std::vector<Param*>& out) {}
+  // The layer's parameter dtype, given once when the layer installs the numerics.
+  virtual void set_param_dtype(DType dtype) {}
 };
 
 // The default: the registered f32 GEMM kernels (f64 for gradient tests).

@@ -68,6 +68,7 @@ Linear::Linear(std::string name, int64_t in_features, int64_t out_features, bool
 void Linear::collect_params(std::vector<Param*>& out) {
   out.push_back(&weight);
   if (has_bias_) out.push_back(&bias);
+  numerics_->collect_params(out);
 }
 
 Tensor Linear::forward(const Tensor& x, const ForwardContext& ctx) {

@@ -13,7 +13,8 @@ namespace lowbit::nn {
 
 class Linear : public Projection {
  public:
-  // Parameters "<name>.weight" (out, in), decayed, and "<name>.bias" (out), not decayed.
+  // Parameters "<name>.weight" (out, in), decayed, and "<name>.bias" (out), not decayed, then
+  // those of the numerics (QAT: "<name>.weight_step", "<name>.act_step").
   // The weight is N(0, 0.02) (BERT's initializer) from rng.child(<hash of name>), so a layer's
   // initial values depend on the seed and its name only; the bias starts at zero.
   Linear(std::string name, int64_t in_features, int64_t out_features, bool bias, Rng& rng,
@@ -25,8 +26,10 @@ class Linear : public Projection {
   // The parameter gradients alone, for a first layer whose input needs no gradient (PatchEmbed).
   void backward_params(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
+  // The numerics' own parameters (if any) join collect_params after weight and bias.
   void set_numerics(const NumericsPolicy& policy, LayerKind kind) {
     numerics_ = policy(name_, kind);
+    numerics_->set_param_dtype(weight.value.dtype());
   }
   void set_numerics(const NumericsPolicy& policy) override { set_numerics(policy, LayerKind::linear); }
   const GemmNumerics& numerics() const { return *numerics_; }

@@ -21,6 +21,9 @@ struct Param {
   bool decay = true;  // weight decay applies (false for biases, norms, embeddings' norms)
   // Keep 32-bit optimizer state whatever optim.state says (the stable embedding's tables).
   bool state32 = false;
+  // Multiplies the optimizer's learning rate for this parameter: an LSQ step size of ~3e-3
+  // would move by about lr per Adam update (Adam normalises the gradient's scale away).
+  double lr_scale = 1.0;
 };
 
 // Per-call state shared by every layer of one forward pass.

@@ -55,7 +55,7 @@ void Adam::step(double lr) {
     std::vector<AdamCoeffs<T>> coeffs;
     coeffs.reserve(params_.size());
     for (const nn::Param* p : params_)
-      coeffs.push_back(adam_coeffs<T>(config_, decoupled_, p->decay, lr, t));
+      coeffs.push_back(adam_coeffs<T>(config_, decoupled_, p->decay, lr * p->lr_scale, t));
     for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
       adam_update_block(coeffs[i], n, p, g, st[0], st[1]);
     });

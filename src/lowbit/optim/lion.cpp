@@ -27,9 +27,10 @@ void Lion::step(double lr) {
     coeffs.reserve(params_.size());
     for (const nn::Param* p : params_) {
       double wd = p->decay ? config_.weight_decay : 0.0;
+      const double plr = lr * p->lr_scale;
       coeffs.push_back({static_cast<T>(config_.beta1), static_cast<T>(1.0 - config_.beta1),
                         static_cast<T>(config_.beta2), static_cast<T>(1.0 - config_.beta2),
-                        static_cast<T>(1.0 - lr * wd), static_cast<T>(-lr)});
+                        static_cast<T>(1.0 - plr * wd), static_cast<T>(-plr)});
     }
     for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
       lion_update_block(coeffs[i], n, p, g, st[0]);

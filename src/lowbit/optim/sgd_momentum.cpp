@@ -29,7 +29,7 @@ void SgdMomentum::step(double lr) {
     for (const nn::Param* p : params_)
       coeffs.push_back({static_cast<T>(first ? 0.0 : config_.momentum),
                         static_cast<T>(p->decay ? config_.weight_decay : 0.0),
-                        static_cast<T>(-lr)});
+                        static_cast<T>(-lr * p->lr_scale)});
     for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
       sgd_update_block(coeffs[i], n, p, g, st[0]);
     });

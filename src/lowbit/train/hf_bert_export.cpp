@@ -78,6 +78,9 @@ void hf_export_checkpoint(const std::string& dir, const std::string& out_dir) {
   LB_CHECK(format == "lowbit-checkpoint-1", model_path, ": metadata format is '", format,
            "', expected a lowbit training checkpoint or a `lowbit import` folder");
   Recipe r = checkpoint_recipe(dir);
+  LB_CHECK(r.get_string("numerics.mode") != "qat", model_path, ": a numerics.mode = qat checkpoint; "
+           "its weights compute the trained outputs only through the LSQ quantizers, which the "
+           "Hugging Face format has no place for; use `lowbit export --format qat`");
   LB_CHECK(r.get_string("model.kind") == "bert", model_path, ": model.kind is ",
            r.get_string("model.kind"), "; only BERT models export to the Hugging Face format");
   HfBertConfig c;

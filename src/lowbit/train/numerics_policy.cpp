@@ -6,6 +6,7 @@
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/int4_numerics.h"
 #include "lowbit/nn/int_numerics.h"
+#include "lowbit/nn/qat_numerics.h"
 #include "lowbit/train/recipe.h"
 
 namespace lowbit {
@@ -44,6 +45,21 @@ nn::NumericsPolicy make_int4_policy(const Recipe& r) {
   return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_int4_numerics(layer, cfg); };
 }
 
+// numerics.mode = qat: LSQ weights and inputs; the bits are checked here, before any layer.
+nn::NumericsPolicy make_qat_policy(const Recipe& r) {
+  nn::QatNumericsConfig cfg;
+  auto bits = [&](const char* key) {
+    const int64_t b = r.get_int(key);
+    LB_CHECK(b >= 2 && b <= 8, key, " = ", b, " is out of range: numerics.mode = qat takes 2..8 "
+             "bits (LSQ codes are stored in 8 bits)");
+    return static_cast<int>(b);
+  };
+  cfg.weight_bits = bits("numerics.qat_weight_bits");
+  cfg.act_bits = bits("numerics.qat_act_bits");
+  cfg.step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+  return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_qat_numerics(layer, cfg); };
+}
+
 }  // namespace
 
 nn::NumericsPolicy make_numerics_policy(const Recipe& recipe) {
@@ -51,6 +67,7 @@ nn::NumericsPolicy make_numerics_policy(const Recipe& recipe) {
   if (mode == "fp32") return [](const std::string&, nn::LayerKind) { return nn::make_fp32_numerics(); };
   if (mode == "int") return make_int_policy(recipe);
   if (mode == "int4") return make_int4_policy(recipe);
+  if (mode == "qat") return make_qat_policy(recipe);
   if (mode == "fp8") {
     nn::Fp8TrainingOptions o;
     o.scaling = recipe.get_string("numerics.fp8_scaling") == "current" ? nn::Fp8Scaling::current
@@ -78,6 +95,9 @@ std::string numerics_report(const Recipe& recipe, nn::Module& model) {
     lines += "  stays in floating point: attention score products (QK^T, PV), softmax, GELU, "
              "layer norm, embeddings, residual adds, bias adds and bias gradients, the loss, "
              "optimizer and f32 master weights\n";
+  if (mode == "qat")
+    lines += "  qat: forward products on LSQ grid values, backward products on f32 gradients; "
+             "the step sizes are parameters <layer>.weight_step / <layer>.act_step\n";
   return lines;
 }
 

@@ -96,8 +96,8 @@ constexpr KeyRow kKeys[] = {
     {"data.train", T::string, "", R::any, nullptr, "text-file: training file"},
     {"data.test", T::string, "", R::any, nullptr, "text-file: test file"},
 
-    {"numerics.mode", T::string, "fp32", R::any, "fp32|int|int4|fp8",
-     "how matrix products are computed (fp32 = the f32 GEMM; int = dynamic fixed point; int4 = HQ/BS/LSS; fp8 = E4M3 x/w, E5M2 dy)"},
+    {"numerics.mode", T::string, "fp32", R::any, "fp32|int|int4|fp8|qat",
+     "how matrix products are computed (fp32 = the f32 GEMM; int = dynamic fixed point; int4 = HQ/BS/LSS; fp8 = E4M3 x/w, E5M2 dy; qat = LSQ fake-quantized w and x, learned step sizes)"},
     {"numerics.bits", T::integer, "8", R::positive, nullptr,
      "int: bits incl. sign of x, w and dy (2..16) unless set below"},
     {"numerics.weight_bits", T::integer, "0", R::non_negative, nullptr, "int: w bits (0 = numerics.bits)"},
@@ -118,6 +118,13 @@ constexpr KeyRow kKeys[] = {
      "fp8: per-tensor scale from the amax history (delayed) or this tensor's amax (current)"},
     {"numerics.amax_history", T::integer, "16", R::positive, nullptr,
      "fp8 delayed scaling: amax history window (steps)"},
+    {"numerics.qat_weight_bits", T::integer, "8", R::positive, nullptr,
+     "qat: signed bits of the LSQ-quantized weights (2..8); step <layer>.weight_step"},
+    {"numerics.qat_act_bits", T::integer, "8", R::positive, nullptr,
+     "qat: signed bits of the LSQ-quantized layer inputs (2..8); step <layer>.act_step"},
+    {"numerics.qat_step_lr_scale", T::number, "0.01", R::positive, nullptr,
+     "qat: the step sizes' learning rate as a fraction of optim.lr (Adam moves a parameter by "
+     "about lr per update, and 8-bit weight steps are ~3e-3)"},
 
     {"train.seed", T::integer, "1", R::non_negative, nullptr,
      "seed of initialization, data order and dropout"},

@@ -69,6 +69,8 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
   std::unique_ptr<TaskData> data = make_task_data(recipe);
   std::unique_ptr<models::Classifier> model = make_model(recipe, *data);
   const std::string numerics = numerics_report(recipe, *model);
+  // After the report, which installs the numerics afresh: their parameters (QAT step sizes)
+  // belong to the objects installed last.
   std::vector<nn::Param*> params = model->params();
   std::unique_ptr<optim::Optimizer> optimizer =
       optim::make_optimizer(recipe.get_string("optim.kind"), params, optimizer_config(recipe));
