@@ -1,6 +1,6 @@
 // TT-matrix math: factorization of sizes, validation, the core-by-core contractions of the
 // forward and backward passes (each a GEMM plus a transpose), materialization and TT-SVD.
-#include "lowbit/ncol/tt_matrix.h"
+#include "lowbit/nn/tt_matrix.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "lowbit/core/parallel.h"
 #include "lowbit/ops/gemm.h"
 
-namespace lowbit::ncol {
+namespace lowbit::nn {
 
 namespace {
 
@@ -347,4 +347,4 @@ std::vector<Tensor> tt_svd(const Tensor& w, const TtLayout& l, std::vector<doubl
   return cores;
 }
 
-}  // namespace lowbit::ncol
+}  // namespace lowbit::nn
