@@ -1,0 +1,151 @@
+// TtLinear: the contractions live in tt_matrix.cpp; this file owns the parameters, the bias
+// (row-parallel add, fixed-chunk column sums so the bits do not depend on the thread count) and
+// the TT-SVD and factory entry points.
+#include "lowbit/nn/tt_linear.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "lowbit/core/parallel.h"
+
+namespace lowbit::nn {
+
+namespace {
+
+constexpr int64_t kRowsPerChunk = 64;
+
+template <class T>
+void add_bias_rows(T* y, const T* bias, int64_t m, int64_t n) {
+  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T* __restrict row = y + r * n;
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
+    }
+  });
+}
+
+// out[j] += Σ_r dy[r, j], per fixed chunk of rows, partials added in chunk order.
+template <class T>
+void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
+  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
+  std::vector<T> part(static_cast<size_t>(chunks * n), T(0));
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T* __restrict acc = part.data() + c * n;
+      for (int64_t r = c * kRowsPerChunk; r < std::min(m, (c + 1) * kRowsPerChunk); ++r) {
+        const T* __restrict row = dy + r * n;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+      }
+    }
+  });
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t j = 0; j < n; ++j) out[j] += part[c * n + j];
+}
+
+}  // namespace
+
+TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, bool with_bias,
+                   const TtShape& shape, Rng& rng, DType dtype)
+    : name_(std::move(name)), has_bias_(with_bias) {
+  LB_CHECK(dtype == DType::f32 || dtype == DType::f64, "[tt_linear ", name_, "] dtype is ",
+           dtype_name(dtype), ", expected f32 or f64");
+  layout_ = tt_layout(shape, in_features, out_features, "tt_linear " + name_);
+  double rank_product = 1;
+  for (int k = 1; k < layout_.d(); ++k) rank_product *= static_cast<double>(layout_.ranks[k]);
+  const double sigma = std::pow(0.02 / std::sqrt(rank_product), 1.0 / layout_.d());
+  for (int k = 0; k < layout_.d(); ++k) {
+    cores.push_back(make_param(cat(name_, ".core", k), layout_.core_shape(k), dtype, true));
+    Rng init = rng.child(name_hash(cores.back().name));
+    init.fill_normal(cores.back().value, 0.0, sigma);
+  }
+  if (has_bias_) bias = make_param(name_ + ".bias", {out_features}, dtype, false);
+}
+
+void TtLinear::collect_params(std::vector<Param*>& out) {
+  for (Param& c : cores) out.push_back(&c);
+  if (has_bias_) out.push_back(&bias);
+}
+
+std::vector<const Tensor*> TtLinear::core_values() const {
+  std::vector<const Tensor*> v;
+  for (const Param& c : cores) v.push_back(&c.value);
+  return v;
+}
+
+Tensor TtLinear::materialize() const { return tt_materialize(layout_, core_values()); }
+
+Tensor TtLinear::forward(const Tensor& x, const ForwardContext& ctx) {
+  LB_CHECK(x.ndim() == 2 && x.dim(1) == in_features(), "[tt_linear ", name_, "] x is ",
+           x.shape_string(), ", expected (*, ", in_features(), ")");
+  const DType dt = cores[0].value.dtype();
+  LB_CHECK(x.dtype() == dt, "[tt_linear ", name_, "] x is ", dtype_name(x.dtype()),
+           " but the cores are ", dtype_name(dt));
+  Tensor y = tt_forward(layout_, core_values(), x, &saved_);
+  if (has_bias_ && y.numel() > 0) {
+    if (dt == DType::f32)
+      add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
+    else
+      add_bias_rows(y.data<double>(), bias.value.data<double>(), y.dim(0), y.dim(1));
+  }
+  return y;
+}
+
+Tensor TtLinear::backward(const Tensor& dy) {
+  LB_CHECK(saved_.rows >= 0, "[tt_linear ", name_, "] backward called before forward");
+  LB_CHECK(dy.ndim() == 2 && dy.dim(0) == saved_.rows && dy.dim(1) == out_features(),
+           "[tt_linear ", name_, "] dy is ", dy.shape_string(), ", expected (", saved_.rows, ", ",
+           out_features(), ")");
+  const DType dt = cores[0].value.dtype();
+  LB_CHECK(dy.dtype() == dt, "[tt_linear ", name_, "] dy is ", dtype_name(dy.dtype()),
+           ", expected ", dtype_name(dt));
+  std::vector<Tensor*> grads;
+  for (Param& c : cores) grads.push_back(&c.grad);
+  Tensor dx = tt_backward(layout_, core_values(), saved_, dy, grads);
+  if (has_bias_) {
+    if (dt == DType::f32)
+      column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());
+    else
+      column_sums_acc(dy.data<double>(), dy.dim(0), dy.dim(1), bias.grad.data<double>());
+  }
+  return dx;
+}
+
+TtLinear tt_linear_from_dense(const std::string& name, const Tensor& weight, const Tensor& b,
+                              const TtShape& shape) {
+  LB_CHECK(weight.ndim() == 2, "[tt_linear ", name, "] dense weight is ", weight.shape_string(),
+           ", expected (out, in)");
+  const int64_t out = weight.dim(0), in = weight.dim(1);
+  if (b.defined())
+    LB_CHECK(b.ndim() == 1 && b.dim(0) == out && b.dtype() == weight.dtype(), "[tt_linear ", name,
+             "] dense bias is ", b.shape_string(), " ", dtype_name(b.dtype()), ", expected (", out,
+             ") ", dtype_name(weight.dtype()));
+  Rng unused(0);
+  TtLinear layer(name, in, out, b.defined(), shape, unused, weight.dtype());
+  std::vector<Tensor> c = tt_svd(weight, layer.layout());
+  for (size_t k = 0; k < c.size(); ++k) layer.cores[k].value.copy_from(c[k]);
+  if (b.defined()) layer.bias.value.copy_from(b);
+  return layer;
+}
+
+TtLinear tt_linear_from_dense(const std::string& name, const Linear& dense, const TtShape& shape) {
+  return tt_linear_from_dense(name, dense.weight.value, dense.bias.value, shape);
+}
+
+ProjectionFactory tt_projections(TtOptions options) {
+  return [options](const std::string& name, int64_t in, int64_t out, bool bias, Rng& rng,
+                   DType dtype) -> std::unique_ptr<Projection> {
+    for (const std::string& m : options.match)
+      if (name.find(m) != std::string::npos) {
+        TtShape shape;
+        shape.d = options.d;
+        shape.max_rank = options.max_rank;
+        return std::make_unique<TtLinear>(name, in, out, bias, shape, rng, dtype);
+      }
+    return std::make_unique<Linear>(name, in, out, bias, rng, dtype);
+  };
+}
+
+}  // namespace lowbit::nn
