@@ -45,10 +45,24 @@ void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
     for (int64_t j = 0; j < n; ++j) out[j] += part[c * n + j];
 }
 
+// dst += src (same shape and dtype).
+void add_into(Tensor& dst, const Tensor& src) {
+  const int64_t n = dst.numel();
+  if (dst.dtype() == DType::f32) {
+    float* d = dst.data<float>();
+    const float* s = src.data<float>();
+    for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+  } else {
+    double* d = dst.data<double>();
+    const double* s = src.data<double>();
+    for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+  }
+}
+
 }  // namespace
 
 TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, bool with_bias,
-                   const TtShape& shape, Rng& rng, DType dtype)
+                   const TtShape& shape, Rng& rng, DType dtype, const TtQat& qat)
     : name_(std::move(name)), has_bias_(with_bias) {
   LB_CHECK(dtype == DType::f32 || dtype == DType::f64, "[tt_linear ", name_, "] dtype is ",
            dtype_name(dtype), ", expected f32 or f64");
@@ -62,11 +76,23 @@ TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, 
     init.fill_normal(cores.back().value, 0.0, sigma);
   }
   if (has_bias_) bias = make_param(name_ + ".bias", {out_features}, dtype, false);
+  if (qat.weight_bits > 0) {
+    for (int k = 0; k < layout_.d(); ++k) {
+      core_q_.emplace_back(cat(name_, ".core", k, "_step"), qat.weight_bits, true, dtype);
+      core_q_.back().step().lr_scale = qat.step_lr_scale;
+    }
+  }
+  if (qat.act_bits > 0) {
+    act_q_ = std::make_unique<LsqQuantizer>(name_ + ".act_step", qat.act_bits, true, dtype);
+    act_q_->step().lr_scale = qat.step_lr_scale;
+  }
 }
 
 void TtLinear::collect_params(std::vector<Param*>& out) {
   for (Param& c : cores) out.push_back(&c);
   if (has_bias_) out.push_back(&bias);
+  for (LsqQuantizer& q : core_q_) out.push_back(&q.step());
+  if (act_q_) out.push_back(&act_q_->step());
 }
 
 std::vector<const Tensor*> TtLinear::core_values() const {
@@ -83,7 +109,13 @@ Tensor TtLinear::forward(const Tensor& x, const ForwardContext& ctx) {
   const DType dt = cores[0].value.dtype();
   LB_CHECK(x.dtype() == dt, "[tt_linear ", name_, "] x is ", dtype_name(x.dtype()),
            " but the cores are ", dtype_name(dt));
-  Tensor y = tt_forward(layout_, core_values(), x, &saved_);
+  std::vector<const Tensor*> g = core_values();
+  if (!core_q_.empty()) {  // QAT: the products run on the cores' grid values
+    core_hat_.clear();
+    for (size_t k = 0; k < cores.size(); ++k) core_hat_.push_back(core_q_[k].forward(cores[k].value));
+    for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
+  }
+  Tensor y = tt_forward(layout_, g, act_q_ ? act_q_->forward(x) : x, &saved_);
   if (has_bias_ && y.numel() > 0) {
     if (dt == DType::f32)
       add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
@@ -102,8 +134,20 @@ Tensor TtLinear::backward(const Tensor& dy) {
   LB_CHECK(dy.dtype() == dt, "[tt_linear ", name_, "] dy is ", dtype_name(dy.dtype()),
            ", expected ", dtype_name(dt));
   std::vector<Tensor*> grads;
-  for (Param& c : cores) grads.push_back(&c.grad);
-  Tensor dx = tt_backward(layout_, core_values(), saved_, dy, grads);
+  std::vector<const Tensor*> g = core_values();
+  std::vector<Tensor> dhat;  // QAT: gradients w.r.t. the grid values, then through each quantizer
+  if (!core_q_.empty()) {
+    for (size_t k = 0; k < cores.size(); ++k) {
+      dhat.push_back(Tensor::zeros(cores[k].value.shape(), dt));
+      g[k] = &core_hat_[k];
+    }
+    for (Tensor& d : dhat) grads.push_back(&d);
+  } else {
+    for (Param& c : cores) grads.push_back(&c.grad);
+  }
+  Tensor dx = tt_backward(layout_, g, saved_, dy, grads);
+  for (size_t k = 0; k < dhat.size(); ++k) add_into(cores[k].grad, core_q_[k].backward(dhat[k]));
+  if (act_q_) dx = act_q_->backward(dx);
   if (has_bias_) {
     if (dt == DType::f32)
       column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());
@@ -142,7 +186,7 @@ ProjectionFactory tt_projections(TtOptions options) {
         TtShape shape;
         shape.d = options.d;
         shape.max_rank = options.max_rank;
-        return std::make_unique<TtLinear>(name, in, out, bias, shape, rng, dtype);
+        return std::make_unique<TtLinear>(name, in, out, bias, shape, rng, dtype, options.qat);
       }
     return std::make_unique<Linear>(name, in, out, bias, rng, dtype);
   };

@@ -5,11 +5,22 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "lowbit/nn/linear.h"
+#include "lowbit/quant/lsq.h"
 #include "lowbit/nn/projection.h"
 #include "lowbit/nn/tt_matrix.h"
 
 namespace lowbit::nn {
+
+// LSQ quantization-aware training of a tensor-train layer (numerics.mode = qat): every core is
+// fake-quantized with its own learned step "<name>.core{k}_step" (signed weight_bits) and the
+// input with "<name>.act_step" (signed act_bits); 0 bits = off.
+struct TtQat {
+  int weight_bits = 0, act_bits = 0;
+  double step_lr_scale = 0.01;  // the steps' Param::lr_scale (qat_numerics.h)
+};
 
 class TtLinear : public Projection {
  public:
@@ -19,7 +30,7 @@ class TtLinear : public Projection {
   // products of d independent core entries, so its variance is r_1···r_{d-1}·σ^(2d) = 0.02²,
   // the std of BERT's dense init.
   TtLinear(std::string name, int64_t in_features, int64_t out_features, bool bias,
-           const TtShape& shape, Rng& rng, DType dtype);
+           const TtShape& shape, Rng& rng, DType dtype, const TtQat& qat = {});
   // x (M, in) -> (M, out); keeps each contraction step's input for backward.
   Tensor forward(const Tensor& x, const ForwardContext& ctx = {}) override;
   // dy (M, out) -> dx (M, in); accumulates into every core's grad and the bias grad.
@@ -42,6 +53,9 @@ class TtLinear : public Projection {
   TtLayout layout_;
   bool has_bias_;
   TtSaved saved_;
+  std::vector<LsqQuantizer> core_q_;    // QAT: one per core (empty when off)
+  std::unique_ptr<LsqQuantizer> act_q_;  // QAT: the input's (null when off)
+  std::vector<Tensor> core_hat_;        // QAT: the fake-quantized cores of the last forward
 };
 
 // A TtLinear initialised by TT-SVD of a dense weight (out, in) (and its bias, or undefined):
@@ -55,6 +69,7 @@ struct TtOptions {
   std::vector<std::string> match;  // a layer whose name contains any of these is TT, e.g. "ffn"
   int d = 3;                       // modes per side, from tt_factorize
   int64_t max_rank = 16;
+  TtQat qat;  // LSQ fake quantization of the TT layers' cores and inputs
 };
 
 // TtLinear for matching layer names (modes from tt_factorize, ranks capped at max_rank), a dense

@@ -79,6 +79,11 @@ nn::ProjectionFactory projections_of(const Recipe& r) {
   }
   o.d = static_cast<int>(r.get_int("model.tt_cores"));
   o.max_rank = r.get_int("model.tt_rank");
+  if (r.get_string("numerics.mode") == "qat") {  // dense layers get theirs from the numerics policy
+    o.qat.weight_bits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
+    o.qat.act_bits = static_cast<int>(r.get_int("numerics.qat_act_bits"));
+    o.qat.step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+  }
   return nn::tt_projections(o);
 }
 
