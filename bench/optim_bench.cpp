@@ -9,16 +9,20 @@
 // pooler (384, 384) + bias (384). Tensors under 4096 elements keep f32 state in 8-bit mode.
 //
 // BM_*Step/<threads>/<mode>: mode 0 = f32 state, 1 = 8bit block 256, 2 = 8bit block 2048,
-// 3 = 8bit block 256 with the ISA capped to scalar (`_ref` kernels).
+// 3 = 8bit block 256 with the ISA capped to scalar (`_ref` kernels), 4 = 8bit block 256 through
+// the unfused path (decode_block -> update -> encode_block, as before the fused kernel).
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/core/rng.h"
 #include "lowbit/formats/blockwise.h"
 #include "lowbit/kernels/cpu_features.h"
+#include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/optim/grad_utils.h"
 #include "lowbit/optim/optimizer.h"
@@ -83,6 +87,24 @@ int64_t total_numel() {
   return n;
 }
 
+// An 8-bit store that hides its type, so the optimizer takes the unfused per-store path.
+class Unfused final : public optim::StateStore {
+ public:
+  explicit Unfused(std::unique_ptr<optim::StateStore> s) : s_(std::move(s)) {}
+  int64_t numel() const override { return s_->numel(); }
+  void* direct() override { return s_->direct(); }
+  void decode_block(int64_t b, float* out) const override { s_->decode_block(b, out); }
+  void encode_block(int64_t b, const float* in) override { s_->encode_block(b, in); }
+  size_t bytes() const override { return s_->bytes(); }
+  std::string codec() const override { return s_->codec(); }
+  std::vector<std::pair<std::string, lowbit::Tensor>> tensors() const override {
+    return s_->tensors();
+  }
+
+ private:
+  std::unique_ptr<optim::StateStore> s_;
+};
+
 void bm_step(benchmark::State& state, const char* kind) {
   const int mode = static_cast<int>(state.range(1));
   lowbit::set_num_threads(static_cast<int>(state.range(0)));
@@ -92,7 +114,14 @@ void bm_step(benchmark::State& state, const char* kind) {
   c.state_block = mode == 2 ? 2048 : 256;
   const lowbit::Isa cap = lowbit::isa_cap();
   if (mode == 3) lowbit::isa_cap_set(lowbit::Isa::scalar);
-  auto opt = optim::make_optimizer(kind, ptrs(), c);
+  optim::StateStoreFactory unfused;
+  if (mode == 4)
+    unfused = [c](const Param& p, optim::StateSign sign) -> std::unique_ptr<optim::StateStore> {
+      int64_t n = p.value.numel();
+      return std::make_unique<Unfused>(optim::make_state_store(
+          optim::state_codec_for(c, n), n, p.value.dtype(), sign, c.state_block));
+    };
+  auto opt = optim::make_optimizer(kind, ptrs(), c, unfused);
   for (auto _ : state) opt->step(1e-6);  // tiny lr keeps the parameters where they were
   lowbit::isa_cap_set(cap);
   int64_t n = total_numel();
@@ -119,7 +148,8 @@ void BM_GradNorm(benchmark::State& state) {
 // One L1-resident update block of 2048 elements, block 256, single thread: the 8-bit AdamW
 // update without memory traffic. Variant 0 = the store's path (decode_block -> adam_update_block
 // -> encode_block, chosen kernels), 1 = the same with the threshold-search encode (blockwise8
-// family) instead of the lookup table, 2 = variant 0 with the ISA capped to scalar (`_ref`).
+// family) instead of the lookup table, 2 = variant 0 with the ISA capped to scalar (`_ref`),
+// 3 = the fused adam8_block kernel the step uses (chosen variant).
 void BM_Adam8Block(benchmark::State& state) {
   using namespace lowbit;
   const int variant = static_cast<int>(state.range(0));
@@ -149,7 +179,13 @@ void BM_Adam8Block(benchmark::State& state) {
       bw.encode(x + o, qb, absmax[o / qb], dynamic_thresholds(w), codes + o);
     }
   };
+  const Adam8Kernel& k8 = adam8_kernels().chosen();
   for (auto _ : state) {
+    if (variant == 3) {
+      k8.block(k, n, qb, p.data(), g.data(), m.span(0), v.span(0));
+      benchmark::ClobberMemory();
+      continue;
+    }
     m.decode_block(0, fm.data());
     v.decode_block(0, fv.data());
     optim::adam_update_block(k, n, p.data(), g.data(), fm.data(), fv.data());
@@ -168,7 +204,7 @@ void BM_Adam8Block(benchmark::State& state) {
 
 void step_args(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2})
-    for (int mode : {0, 1, 2, 3}) b->Args({threads, mode});
+    for (int mode : {0, 1, 2, 3, 4}) b->Args({threads, mode});
 }
 
 // Process CPU time (all threads) next to wall time: on a shared machine the wall time of a step
@@ -184,7 +220,7 @@ BENCHMARK(BM_SgdStep)
     ->MeasureProcessCPUTime()
     ->UseRealTime();
 BENCHMARK(BM_GradNorm)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Adam8Block)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Adam8Block)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include "lowbit/kernels/gemm_f32.h"
 #include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 
@@ -29,6 +30,7 @@ std::vector<KernelChoice> kernel_choices() {
   rows.push_back(describe(intn_quant_kernels()));
   rows.push_back(describe(blockwise_kernels()));
   rows.push_back(describe(blockwise_lut_kernels()));
+  rows.push_back(describe(adam8_kernels()));
   return rows;
 }
 

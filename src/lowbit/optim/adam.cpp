@@ -3,7 +3,11 @@
 #include "lowbit/optim/adam.h"
 
 #include <cmath>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
+#include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/optim/update_math.h"
 
 namespace lowbit::optim {
@@ -56,9 +60,26 @@ void Adam::step(double lr) {
     coeffs.reserve(params_.size());
     for (const nn::Param* p : params_)
       coeffs.push_back(adam_coeffs<T>(config_, decoupled_, p->decay, lr * p->lr_scale, t));
-    for_each_block<T>([&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
-      adam_update_block(coeffs[i], n, p, g, st[0], st[1]);
-    });
+    // Parameters whose m and v are both 8-bit with one block size take the fused kernel.
+    std::vector<std::pair<Blockwise8StateStore*, Blockwise8StateStore*>> fused(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      Blockwise8StateStore *m = store(i, 0).as_blockwise8(), *v = store(i, 1).as_blockwise8();
+      if (m && v && m->qblock() == v->qblock()) fused[i] = {m, v};
+    }
+    const Adam8Kernel& k8 = adam8_kernels().chosen();
+    for_each_block<T>(
+        [&](int32_t i, int64_t n, T* p, const T* g, std::array<T*, kMaxStates>& st) {
+          adam_update_block(coeffs[i], n, p, g, st[0], st[1]);
+        },
+        [&](int32_t i, int64_t block, int64_t n, T* p, const T* g) {
+          if constexpr (std::is_same_v<T, float>) {
+            auto [m, v] = fused[i];
+            if (!m) return false;
+            k8.block(coeffs[i], n, m->qblock(), p, g, m->span(block), v->span(block));
+            return true;
+          }
+          return false;
+        });
   };
   if (dtype_ == DType::f32)
     run(0.0f);

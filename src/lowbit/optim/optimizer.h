@@ -80,7 +80,16 @@ class Optimizer {
   // over blocks; states[s] points at state s of the block: in place for plain stores, decoded
   // f32 scratch (encoded back afterwards) for others. T is the parameters' dtype.
   template <class T, class Fn>
-  void for_each_block(Fn&& fn);
+  void for_each_block(Fn&& fn) {
+    for_each_block<T>(fn, [](int32_t, int64_t, int64_t, T*, const T*) { return false; });
+  }
+  // The same, but each block is first offered to fused(param index, block, n, p, g), which
+  // returns true when it has updated the block and its states itself (a fused 8-bit kernel).
+  template <class T, class Fn, class Fused>
+  void for_each_block(Fn&& fn, Fused&& fused);
+  StateStore& store(size_t param, int state) {
+    return *stores_[param * state_names_.size() + static_cast<size_t>(state)];
+  }
 
   std::string kind_;
   std::vector<nn::Param*> params_;
@@ -104,8 +113,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
                                           const OptimizerConfig& config,
                                           StateStoreFactory factory = {});
 
-template <class T, class Fn>
-void Optimizer::for_each_block(Fn&& fn) {
+template <class T, class Fn, class Fused>
+void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
   const int nstates = static_cast<int>(state_names_.size());
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
@@ -115,6 +124,9 @@ void Optimizer::for_each_block(Fn&& fn) {
       nn::Param& prm = *params_[b.param];
       int64_t begin = b.block * kStateBlock;
       int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
+      T* p = prm.value.template data<T>() + begin;
+      const T* g = prm.grad.template data<T>() + begin;
+      if (fused(b.param, b.block, n, p, g)) continue;
       std::array<T*, kMaxStates> st{};
       std::array<bool, kMaxStates> decoded{};
       for (int s = 0; s < nstates; ++s) {
@@ -131,7 +143,7 @@ void Optimizer::for_each_block(Fn&& fn) {
           }
         }
       }
-      fn(b.param, n, prm.value.template data<T>() + begin, prm.grad.template data<T>() + begin, st);
+      fn(b.param, n, p, g, st);
       if constexpr (std::is_same_v<T, float>) {
         for (int s = 0; s < nstates; ++s)
           if (decoded[s])

@@ -31,6 +31,7 @@ void PlainStateStore::encode_block(int64_t block, const float* in) {
 
 Blockwise8StateStore::Blockwise8StateStore(int64_t numel, StateSign sign, int64_t qblock)
     : map_(sign == StateSign::any ? DynamicMap::signed_map : DynamicMap::unsigned_map),
+      tables_(&dynamic_tables(map_)),
       block_(qblock) {
   LB_CHECK(qblock > 0 && kStateBlock % qblock == 0, "[optimizer] 8-bit state block = ", qblock,
            ", expected a divisor of ", kStateBlock, " (2048 as in the paper, 256 as bitsandbytes)");

@@ -27,13 +27,17 @@
 
 #include "lowbit/core/tensor.h"
 #include "lowbit/formats/blockwise.h"
+#include "lowbit/kernels/ref/adam8.h"
 
 namespace lowbit::optim {
 
 inline constexpr int64_t kStateBlock = 2048;
+static_assert(kStateBlock <= kAdam8MaxBlock);
 
 // What the state holds: the 8-bit codec picks a signed or an unsigned code map from this.
 enum class StateSign { any, nonnegative };  // Adam's m: any; Adam's v: nonnegative
+
+class Blockwise8StateStore;
 
 class StateStore {
  public:
@@ -52,6 +56,8 @@ class StateStore {
   // ".codes" / ".absmax" for an encoded one). They are views of the live state: loading a
   // checkpoint copies into them.
   virtual std::vector<std::pair<std::string, Tensor>> tensors() const = 0;
+  // The store as an 8-bit block-wise one (for the fused update kernels), else nullptr.
+  virtual Blockwise8StateStore* as_blockwise8() { return nullptr; }
 };
 
 // Full-precision state: one tensor of the parameter's dtype, zero-initialised.
@@ -86,9 +92,17 @@ class Blockwise8StateStore final : public StateStore {
   std::vector<std::pair<std::string, Tensor>> tensors() const override {
     return {{".codes", codes_}, {".absmax", absmax_}, {".qblock", qblock_}};
   }
+  Blockwise8StateStore* as_blockwise8() override { return this; }
+  int64_t qblock() const { return block_; }
+  // The raw state of update block b: its codes and the absmaxes of its quantization blocks.
+  Blockwise8Span span(int64_t block) {
+    int64_t begin = block * kStateBlock;
+    return {codes_.data<uint8_t>() + begin, absmax_.data<float>() + begin / block_, tables_};
+  }
 
  private:
   DynamicMap map_;
+  const DynamicTables* tables_;
   int64_t block_;
   Tensor codes_;   // u8 (numel)
   Tensor absmax_;  // f32 (ceil(numel / block_))

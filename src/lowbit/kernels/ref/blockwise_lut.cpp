@@ -3,6 +3,7 @@
 #include "lowbit/kernels/ref/blockwise_lut.h"
 
 #include <bit>
+#include <cmath>
 #include <cstdlib>
 #include <vector>
 
@@ -50,15 +51,55 @@ std::vector<uint32_t> build_lut(const float* thresholds) {
   return lut;
 }
 
+DynamicAffine build_affine(DynamicMap w) {
+  const bool is_signed = w == DynamicMap::signed_map;
+  DynamicAffine a{};
+  a.offset = is_signed ? 127 : -1;
+  a.zero_code = is_signed ? 127 : 0;
+  for (int i = 0; i < 7; ++i) {
+    const int items = is_signed ? (1 << i) : (1 << (i + 1));
+    const double d = std::pow(10.0, i - 6);
+    const double av = d * (0.1 + 0.45 / items), bv = d * 0.9 / items;
+    const int slot = (127 + (is_signed ? i : i + 1)) & 7;
+    a.ah[slot] = static_cast<float>(av);
+    a.al[slot] = static_cast<float>(av - a.ah[slot]);
+    a.bh[slot] = static_cast<float>(bv);
+    a.bl[slot] = static_cast<float>(bv - a.bh[slot]);
+  }
+  a.ah[is_signed ? 6 : 7] = 1.0f;  // u = 128 (signed) / 256 (unsigned): code 255
+  const float* map = dynamic_map(w);
+  for (int c = 0; c < 256; ++c)
+    LB_CHECK(std::bit_cast<uint32_t>(dynamic_decode_affine(static_cast<uint8_t>(c), a)) ==
+                 std::bit_cast<uint32_t>(map[c]),
+             "[blockwise8] affine decode of code ", c, " is ",
+             dynamic_decode_affine(static_cast<uint8_t>(c), a), ", map has ", map[c]);
+  return a;
+}
+
 struct TableSet {
   std::vector<uint32_t> lut;
+  DynamicAffine affine;
   DynamicTables t;
-  explicit TableSet(DynamicMap w) : lut(build_lut(dynamic_thresholds(w))) {
-    t = {dynamic_map(w), dynamic_thresholds(w), lut.data()};
+  explicit TableSet(DynamicMap w) : lut(build_lut(dynamic_thresholds(w))), affine(build_affine(w)) {
+    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), &affine};
   }
 };
 
 }  // namespace
+
+float dynamic_decode_affine(uint8_t code, const DynamicAffine& a) {
+  const int32_t d = code - a.offset;
+  const float uf = static_cast<float>(d < 0 ? -d : d);
+  const uint32_t ub = std::bit_cast<uint32_t>(uf);
+  const int slot = static_cast<int>(ub >> 23) & 7;
+  const float kf = uf - std::bit_cast<float>(ub & 0xFF800000u);
+  const float ah = a.ah[slot], bh = a.bh[slot];
+  const float p = bh * kf, pe = std::fma(bh, kf, -p), t = std::fma(a.bl[slot], kf, a.al[slot]);
+  const float s = p + ah, b = s - p, se = (p - (s - b)) + (ah - b);
+  const float v = s + ((se + pe) + t);
+  if (code == a.zero_code) return 0.0f;
+  return d < 0 ? -v : v;
+}
 
 const DynamicTables& dynamic_tables(DynamicMap which) {
   static const TableSet s(DynamicMap::signed_map), u(DynamicMap::unsigned_map);

@@ -20,11 +20,29 @@ inline constexpr int32_t kLutFirst = 103 << 7;  // |v| < 2^-23 (1.2e-7): below t
 inline constexpr int32_t kLutLast = 128 << 7;   // |v| >= 2: above the last threshold
 inline constexpr int32_t kLutBuckets = kLutLast - kLutFirst + 1;
 
-// The tables of one dynamic map: values, thresholds (blockwise.h) and the lookup table above.
+// Decoding without a table load (dynamic_decode_affine): the map value of code c from its
+// decade's line A + B * k, evaluated as a double-float. Signed map: u = |c - 127|; unsigned:
+// u = c + 1. Decade i = floor(log2 u) (signed) or floor(log2 u) - 1 (unsigned), k = u - 2^floor(log2 u);
+// A = D (0.1 + 0.45 / items), B = D 0.9 / items (D = 10^(i-6), items per decade as in blockwise.h),
+// each split into float hi + lo, stored in slot (bits of float(u) >> 23) & 7; the slot of u = 128
+// (signed) or 256 (unsigned) holds 1.0, for the top code. The zero code (127 signed, 0 unsigned)
+// is 0; negative for c < 127 (signed). With p = Bh k, pe = fma(Bh, k, -p), t = fma(Bl, k, Al),
+// s = p + Ah, b = s - p, se = (p - (s - b)) + (Ah - b): value = s + ((se + pe) + t). Checked
+// against the map for all 256 codes when the tables are built.
+struct DynamicAffine {
+  float ah[8], al[8], bh[8], bl[8];
+  int32_t offset;     // u = |c - offset|: 127 signed, -1 unsigned
+  int32_t zero_code;  // 127 signed, 0 unsigned
+};
+float dynamic_decode_affine(uint8_t code, const DynamicAffine& a);
+
+// The tables of one dynamic map: values, thresholds (blockwise.h), the lookup table above and the
+// affine decode.
 struct DynamicTables {
   const float* map;
   const float* thresholds;
   const uint32_t* lut;  // 2 * kLutBuckets entries
+  const DynamicAffine* affine;
 };
 const DynamicTables& dynamic_tables(DynamicMap which);
 

@@ -1,0 +1,126 @@
+// AVX2 fused 8-bit Adam(W) block. Per quantization block, one pass decodes 8 codes of m and v,
+// does update_math.h's arithmetic in registers (the same IEEE operations in the same order; this
+// file is built with -ffp-contract=off), stores p, keeps the new m and v in an L1 scratch and
+// their absmax in registers; a second pass encodes the scratch through the lookup table
+// (blockwise_encode_lut_avx2). Gathers are the cost on this CPU, so the decode has none: the
+// map value comes from its decade's line (DynamicAffine, blockwise_lut.h) through four permutes
+// and a double-float evaluation that reproduces every map entry exactly.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "lowbit/kernels/ref/adam8.h"
+#include "lowbit/kernels/ref/quant_kernels.h"
+
+namespace lowbit {
+
+namespace {
+
+struct Vk {
+  __m256 w1, b2, w2, bc, eps, ss, df, l2;
+  explicit Vk(const optim::AdamCoeffs<float>& k)
+      : w1(_mm256_set1_ps(k.one_minus_beta1)), b2(_mm256_set1_ps(k.beta2)),
+        w2(_mm256_set1_ps(k.one_minus_beta2)), bc(_mm256_set1_ps(k.bias2_sqrt)),
+        eps(_mm256_set1_ps(k.eps)), ss(_mm256_set1_ps(k.neg_step_size)),
+        df(_mm256_set1_ps(k.decay_factor)), l2(_mm256_set1_ps(k.l2)) {}
+};
+
+// dynamic_decode_affine for 8 codes, times absmax.
+struct AffineV {
+  __m256 ah, al, bh, bl;
+  __m256i offset, zero_code;
+  explicit AffineV(const DynamicAffine& a)
+      : ah(_mm256_loadu_ps(a.ah)), al(_mm256_loadu_ps(a.al)), bh(_mm256_loadu_ps(a.bh)),
+        bl(_mm256_loadu_ps(a.bl)), offset(_mm256_set1_epi32(a.offset)),
+        zero_code(_mm256_set1_epi32(a.zero_code)) {}
+};
+
+inline __m256 decode8(const uint8_t* codes, const AffineV& a, __m256 absmax) {
+  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
+  const __m256i d = _mm256_sub_epi32(c, a.offset);
+  const __m256 uf = _mm256_cvtepi32_ps(_mm256_abs_epi32(d));
+  const __m256i ub = _mm256_castps_si256(uf);
+  const __m256i slot = _mm256_srli_epi32(ub, 23);  // vpermps reads the low 3 bits
+  const __m256 kf = _mm256_sub_ps(
+      uf, _mm256_castsi256_ps(_mm256_and_si256(ub, _mm256_set1_epi32(int32_t(0xFF800000u)))));
+  const __m256 ah = _mm256_permutevar8x32_ps(a.ah, slot), al = _mm256_permutevar8x32_ps(a.al, slot);
+  const __m256 bh = _mm256_permutevar8x32_ps(a.bh, slot), bl = _mm256_permutevar8x32_ps(a.bl, slot);
+  const __m256 p = _mm256_mul_ps(bh, kf);
+  const __m256 pe = _mm256_fmsub_ps(bh, kf, p);
+  const __m256 t = _mm256_fmadd_ps(bl, kf, al);
+  const __m256 s = _mm256_add_ps(p, ah), b = _mm256_sub_ps(s, p);
+  const __m256 se = _mm256_add_ps(_mm256_sub_ps(p, _mm256_sub_ps(s, b)), _mm256_sub_ps(ah, b));
+  __m256 v = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(se, pe), t));
+  v = _mm256_or_ps(v, _mm256_castsi256_ps(_mm256_and_si256(d, _mm256_set1_epi32(INT32_MIN))));
+  v = _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(c, a.zero_code)), v);
+  return _mm256_mul_ps(v, absmax);
+}
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+template <bool kL2>
+void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p, const float* g,
+           const Blockwise8Span& m, const Blockwise8Span& v) {
+  alignas(64) float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
+  const Vk c(k);
+  const AffineV dm(*m.t->affine), dv(*v.t->affine);
+  const float *map_m = m.t->map, *map_v = v.t->map;
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
+    const int64_t len = std::min(qblock, n - off);
+    const __m256 am = _mm256_set1_ps(m.absmax[b]), av = _mm256_set1_ps(v.absmax[b]);
+    __m256 mx_m = _mm256_setzero_ps(), mx_v = _mm256_setzero_ps();
+    float* pb = p + off;
+    const float* gb = g + off;
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      __m256 mi = decode8(m.codes + off + i, dm, am);
+      __m256 vi = decode8(v.codes + off + i, dv, av);
+      __m256 pi = _mm256_loadu_ps(pb + i), gi = _mm256_loadu_ps(gb + i);
+      if constexpr (kL2)
+        gi = _mm256_add_ps(gi, _mm256_mul_ps(c.l2, pi));
+      else
+        pi = _mm256_mul_ps(pi, c.df);
+      mi = _mm256_add_ps(mi, _mm256_mul_ps(c.w1, _mm256_sub_ps(gi, mi)));
+      vi = _mm256_add_ps(_mm256_mul_ps(vi, c.b2), _mm256_mul_ps(_mm256_mul_ps(c.w2, gi), gi));
+      __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), c.bc), c.eps);
+      pi = _mm256_add_ps(pi, _mm256_div_ps(_mm256_mul_ps(c.ss, mi), denom));
+      _mm256_storeu_ps(pb + i, pi);
+      _mm256_store_ps(sm + i, mi);
+      _mm256_store_ps(sv + i, vi);
+      mx_m = _mm256_max_ps(_mm256_and_ps(mi, abs_mask), mx_m);  // NaN skipped, as fmax
+      mx_v = _mm256_max_ps(_mm256_and_ps(vi, abs_mask), mx_v);
+    }
+    float new_m = hmax(mx_m), new_v = hmax(mx_v);
+    if (i < len) {  // tail: the reference arithmetic on the last len - i elements
+      blockwise_decode_ref(m.codes + off + i, len - i, m.absmax[b], map_m, sm + i);
+      blockwise_decode_ref(v.codes + off + i, len - i, v.absmax[b], map_v, sv + i);
+      optim::adam_update_block(k, len - i, pb + i, gb + i, sm + i, sv + i);
+      new_m = std::fmax(new_m, blockwise_absmax_ref(sm + i, len - i));
+      new_v = std::fmax(new_v, blockwise_absmax_ref(sv + i, len - i));
+    }
+    m.absmax[b] = new_m;
+    v.absmax[b] = new_v;
+    blockwise_encode_lut_avx2(sm, len, new_m, *m.t, m.codes + off);
+    blockwise_encode_lut_avx2(sv, len, new_v, *v.t, v.codes + off);
+  }
+}
+
+}  // namespace
+
+void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                      const float* g, const Blockwise8Span& m, const Blockwise8Span& v) {
+  LB_ASSERT(n > 0 && n <= kAdam8MaxBlock && qblock > 0 && kAdam8MaxBlock % qblock == 0);
+  if (k.l2 != 0.0f)
+    block<true>(k, n, qblock, p, g, m, v);
+  else
+    block<false>(k, n, qblock, p, g, m, v);
+}
+
+}  // namespace lowbit
