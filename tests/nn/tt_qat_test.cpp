@@ -3,6 +3,7 @@
 // rate scale, and backward feeds both the cores (straight through) and the steps.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "lowbit/nn/tt_linear.h"
