@@ -4,12 +4,13 @@
 # LSQ QAT, with and without distillation from the dense teacher. Each student is the teacher's
 # architecture with every projection and the word table as tensor trains, initialised by TT-SVD
 # of the teacher (model.init_from) unless the row says "random".
-# Usage: experiments/tt_compression.sh TEACHER_DIR [epochs, default 1] [threads, default 2] [rows...]
-#   rows: names from the table below (default: all).
+# Usage: experiments/tt_compression.sh TEACHER_DIR [steps, default 2948 = 1 epoch] [threads,
+#   default 2] [rows...]; rows: names from the table below (default: all). The distillation
+#   stages take the first 30% (hidden levels) and the next 20% (logits) of the steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-teacher=${1:?usage: experiments/tt_compression.sh TEACHER_DIR [epochs] [threads] [rows...]}
-epochs=${2:-1}
+teacher=${1:?usage: experiments/tt_compression.sh TEACHER_DIR [steps] [threads] [rows...]}
+steps=${2:-2948}
 threads=${3:-2}
 shift $(( $# < 3 ? $# : 3 ))
 scripts/build.sh >/dev/null
@@ -18,7 +19,7 @@ mkdir -p "$out"
 bin="$out/lowbit"  # a copy, so a rebuild during the runs does not swap the binary under them
 cp build/lowbit "$bin"
 
-distill="--set distill.teacher=$teacher --set distill.layer_steps=900 --set distill.pred_steps=600 --set distill.temperature=2"
+distill="--set distill.teacher=$teacher --set distill.layer_steps=$((steps * 3 / 10)) --set distill.pred_steps=$((steps / 5)) --set distill.temperature=2"
 declare -A rows=(
   [r16]="--set model.tt_rank=16 --set model.tt_embedding_rank=16"
   [r16-distill]="--set model.tt_rank=16 --set model.tt_embedding_rank=16 $distill"
@@ -34,12 +35,13 @@ for name in "${order[@]}"; do
   dir="$out/$name"
   if [ ! -f "$dir/metrics.jsonl" ] || ! grep -q '"summary"' "$dir/metrics.jsonl"; then
     # shellcheck disable=SC2086
-    "$bin" train --recipe recipes/bert-wordnet.toml --set train.epochs="$epochs" \
+    "$bin" train --recipe recipes/bert-wordnet.toml --set train.max_steps="$steps" \
       --set train.threads="$threads" --set train.out_dir="$dir" --set model.tt_layers=ffn,attention \
-      --set model.tt_embedding=true --set model.init_from="$teacher" ${rows[$name]} > "$dir.log" 2>&1
+      --set model.tt_embedding=true --set model.init_from="$teacher" --set optim.warmup_steps=50 \
+      ${rows[$name]} > "$dir.log" 2>&1
   fi
   acc=$(grep '"summary"' "$dir/metrics.jsonl" | sed 's/.*"test_accuracy":\([0-9.]*\).*/\1/')
   size=$(grep -m1 "model size:" "$dir.log" | sed 's/ *model size: *//')
   step=$(grep -m1 "wall time:" "$dir.log" | sed 's/.*s, \([0-9.]*\) ms\/step.*/\1/')
-  echo "| $name | $(python3 -c "print(f'{$acc*100:.2f}')") | $size | $step |"
+  echo "| $name | $(python3 -c "print(f'{$acc*100:.2f}')") | $size | $step ms |"
 done
