@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/train/recipe.h"
 
@@ -49,6 +52,37 @@ TEST(NumericsPolicy, Int4Switches) {
   r.set("numerics.hadamard_block=48");
   EXPECT_THROW(describe(r), Error);
   EXPECT_THROW(r.set("numerics.mode=int3"), Error);
+}
+
+TEST(NumericsPolicy, DynamicFixedPointOperandsAreOnAPowerOfTwoGrid) {
+  std::vector<float> x = {0.3f, -1.7f, 2.5f, 0.0f, -0.001f, 1.1f};
+  std::vector<float> q = x;
+  dfp_fake_quantize(q.data(), static_cast<int64_t>(q.size()), 8);
+  const float s = 2.5f / 127 <= 1.0f / 32 ? 1.0f / 32 : 1.0f / 16;  // 2^ceil(log2(2.5/127))
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(q[i], std::nearbyint(x[i] / s) * s) << i;
+    EXPECT_LE(std::fabs(q[i] - x[i]), s / 2) << i;
+  }
+  std::vector<float> again = q;  // idempotent: grid values stay
+  dfp_fake_quantize(again.data(), static_cast<int64_t>(again.size()), 8);
+  EXPECT_EQ(again, q);
+  std::vector<float> zeros(5, 0.0f);
+  dfp_fake_quantize(zeros.data(), 5, 8);
+  EXPECT_EQ(zeros, std::vector<float>(5, 0.0f));
+}
+
+TEST(NumericsPolicy, IntModeQuantizesTheAttentionOperandsOnly) {
+  Recipe r = Recipe::defaults();
+  EXPECT_FALSE(make_attention_policy(r)("encoder.0.attention").q);
+  r.set("numerics.mode=int");
+  r.set("numerics.bits=8");
+  nn::AttentionOperands ops = make_attention_policy(r)("encoder.0.attention");
+  ASSERT_TRUE(ops.q && ops.k && ops.v && ops.p);
+  std::vector<float> x = {0.1f, 0.2f, 0.3f};
+  ops.p(x.data(), 3);
+  EXPECT_EQ(x[2], 0.3f / 0.3f * std::nearbyint(0.3f / (1.0f / 256)) * (1.0f / 256));
+  r.set("numerics.mode=int4");
+  EXPECT_FALSE(make_attention_policy(r)("encoder.0.attention").p);
 }
 
 }  // namespace

@@ -141,6 +141,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     }
     apply_init_from(r, *model);
     model->set_numerics(make_numerics_policy(r));
+    model->set_attention_policy(make_attention_policy(r));
     return model;
   }
   LB_CHECK(r.get_string("model.pretrained").empty(),
@@ -163,6 +164,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
   auto model = std::make_unique<models::VitClassifier>(c, seed, DType::f32, projections_of(r));
   apply_init_from(r, *model);
   model->set_numerics(make_numerics_policy(r));
+  model->set_attention_policy(make_attention_policy(r));
   return model;
 }
 

@@ -2,6 +2,9 @@
 // only reads the recipe keys and builds the policy.
 #include "lowbit/train/numerics_policy.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "lowbit/nn/fp8_numerics.h"
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/int4_numerics.h"
@@ -62,6 +65,29 @@ nn::NumericsPolicy make_qat_policy(const Recipe& r) {
 
 }  // namespace
 
+void dfp_fake_quantize(float* x, int64_t n, int bits) {
+  float amax = 0;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  if (!(amax > 0) || !std::isfinite(amax)) return;  // all zero (or non-finite: the trainer reports it)
+  const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
+  const float s = std::exp2(std::ceil(std::log2(amax / qmax)));
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = std::clamp(std::nearbyint(x[i] / s), -qmax, qmax) * s;  // exact: s is a power of two
+}
+
+nn::AttentionPolicy make_attention_policy(const Recipe& recipe) {
+  if (recipe.get_string("numerics.mode") != "int") return [](const std::string&) { return nn::AttentionOperands{}; };
+  int bits = static_cast<int>(recipe.get_int("numerics.act_bits"));
+  if (bits == 0) bits = static_cast<int>(recipe.get_int("numerics.bits"));
+  LB_CHECK(bits >= 2 && bits <= 16, "numerics.bits = ", bits, " is out of range for the attention "
+           "products (2..16)");
+  return [bits](const std::string&) {
+    nn::AttentionOperands ops;
+    ops.q = ops.k = ops.v = ops.p = [bits](float* x, int64_t n) { dfp_fake_quantize(x, n, bits); };
+    return ops;
+  };
+}
+
 nn::NumericsPolicy make_numerics_policy(const Recipe& recipe) {
   const std::string mode = recipe.get_string("numerics.mode");
   if (mode == "fp32") return [](const std::string&, nn::LayerKind) { return nn::make_fp32_numerics(); };
@@ -91,10 +117,13 @@ std::string numerics_report(const Recipe& recipe, nn::Module& model) {
     return g;
   });
   const std::string mode = recipe.get_string("numerics.mode");
+  if (mode == "int")
+    lines += "  attention products (QK^T, PV): forward on dynamic fixed-point operands (exact "
+             "integer products), backward in f32 on those operands\n";
   if (mode != "fp32")
-    lines += "  stays in floating point: attention score products (QK^T, PV), softmax, GELU, "
-             "layer norm, embeddings, residual adds, bias adds and bias gradients, the loss, "
-             "optimizer and f32 master weights\n";
+    lines += cat("  stays in floating point: ", mode == "int" ? "" : "attention score products "
+                 "(QK^T, PV), ", "softmax, GELU, layer norm, embeddings, residual adds, bias adds "
+                 "and bias gradients, the loss, optimizer and f32 master weights\n");
   if (mode == "qat")
     lines += "  qat: forward products on LSQ grid values, backward products on f32 gradients; "
              "the step sizes are parameters <layer>.weight_step / <layer>.act_step\n";

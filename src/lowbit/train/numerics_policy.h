@@ -13,6 +13,16 @@ class Recipe;
 // numerics.mode selects the scheme; the other numerics.* keys are its settings.
 nn::NumericsPolicy make_numerics_policy(const Recipe& recipe);
 
+// What self-attention's products see under the recipe: numerics.mode = int quantizes their
+// forward operands (Q, K, V and each probability block) to numerics.act_bits-bit dynamic fixed
+// point (a power-of-two scale from the operand's amax, nearest even), so the f32 GEMM of the
+// operands multiplies the codes exactly and sums them exactly while (2^(b-1))^2 * K < 2^24
+// (8 bits: K <= 1024; the products' K is the head size or the sequence length); wider codes
+// round in the f32 sums. The other modes leave the operands in f32.
+nn::AttentionPolicy make_attention_policy(const Recipe& recipe);
+// x <- clamp(rne(x / s), +-(2^(bits-1) - 1)) * s with s = 2^ceil(log2(amax / (2^(bits-1) - 1))).
+void dfp_fake_quantize(float* x, int64_t n, int bits);
+
 // The run report's numerics block: `module.set_numerics(policy)` again through a recording
 // wrapper (fresh numerics objects, nothing pending), one "  <layer>: <describe()>" line per
 // layer with matrix products, then what stays in floating point under numerics.mode.
