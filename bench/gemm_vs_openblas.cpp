@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -46,8 +47,10 @@ int main(int argc, char** argv) {
   const double min_seconds = argc > 3 ? std::atof(argv[3]) : 0.05;
   const int64_t kn[][2] = {{384, 384}, {384, 1536}, {1536, 384},
                            {768, 768}, {768, 3072}, {3072, 768}};
+  const char* only_m = std::getenv("GEMM_M");  // e.g. GEMM_M=512: rerun the small-M rows only
   for (int64_t m : {512, 4096})
     for (const auto& s : kn)
+      if (!only_m || std::atoll(only_m) == m)
       for (int product = 0; product < 3; ++product) {
         const int64_t k = s[0], n = s[1];
         std::vector<float> x(m * k, 0.5f), w(n * k, 0.25f), dy(m * n, 0.125f),

@@ -2,7 +2,8 @@
 # lowbit f32 GEMM vs OpenBLAS cblas_sgemm on the transformer shapes, 1 and 2 threads, printed
 # as a markdown table. Installs Debian's libopenblas-dev if missing; builds its own driver.
 # Env: BUILD_DIR (default build), REPS (best-of per process, default 5), ROUNDS (processes per
-# library and thread count, best kept; default 2), THREADS (default "1 2").
+# library and thread count, best kept; default 2), THREADS (default "1 2"), GEMM_M (512 or 4096:
+# only that M).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
