@@ -1,5 +1,5 @@
-// Linear layer: the three GEMMs of forward/backward go to ops/gemm; the bias add and the
-// bias-gradient column sums are row-parallel loops with fixed chunks (thread-count independent).
+// Linear layer: the three GEMMs of forward/backward go through the layer's GemmNumerics; the
+// bias add and its gradient are nn/bias (thread-count independent).
 #include "lowbit/nn/linear.h"
 
 #include <algorithm>
@@ -7,50 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "lowbit/core/parallel.h"
+#include "lowbit/nn/bias.h"
 
 namespace lowbit::nn {
-
-namespace {
-
-constexpr int64_t kRowsPerChunk = 64;
-
-
-template <class T>
-void add_bias_rows(T* y, const T* bias, int64_t m, int64_t n) {
-  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      T* __restrict row = y + r * n;
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
-    }
-  });
-}
-
-// out[j] += sum_r dy[r, j]: each fixed chunk of rows sums into its own partial, and the
-// partials are added in chunk order, so the bits do not depend on the thread count.
-template <class T>
-void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<T> part(static_cast<size_t>(chunks * n), T(0));
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      T* __restrict acc = part.data() + c * n;
-      for (int64_t r = c * kRowsPerChunk; r < std::min(m, (c + 1) * kRowsPerChunk); ++r) {
-        const T* __restrict row = dy + r * n;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
-      }
-    }
-  });
-  for (int64_t c = 0; c < chunks; ++c) {
-    const T* __restrict acc = part.data() + c * n;
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) out[j] += acc[j];
-  }
-}
-
-}  // namespace
 
 Linear::Linear(std::string name, int64_t in_features, int64_t out_features, bool with_bias,
                Rng& rng, DType dtype)
@@ -78,12 +37,7 @@ Tensor Linear::forward(const Tensor& x, const ForwardContext& ctx) {
            " but the weight is ", dtype_name(weight.value.dtype()));
   rows_ = x.dim(0);
   Tensor y = numerics_->forward(x, weight.value, ctx);
-  if (has_bias_) {
-    if (y.dtype() == DType::f32)
-      add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
-    else
-      add_bias_rows(y.data<double>(), bias.value.data<double>(), y.dim(0), y.dim(1));
-  }
+  if (has_bias_) bias_add_rows(y, bias.value);
   return y;
 }
 
@@ -103,12 +57,7 @@ void Linear::backward_params(const Tensor& dy) {
            "[linear ", name_, "] dy is ", dy.shape_string(), ", expected (", rows_, ", ",
            out_features(), ") after a forward");
   numerics_->backward_weight(dy, weight.grad);
-  if (has_bias_) {
-    if (dy.dtype() == DType::f32)
-      column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());
-    else
-      column_sums_acc(dy.data<double>(), dy.dim(0), dy.dim(1), bias.grad.data<double>());
-  }
+  if (has_bias_) bias_grad_acc(dy, bias.grad);
 }
 
 ProjectionFactory dense_projections() {

@@ -1,65 +1,15 @@
-// TtLinear: the contractions live in tt_matrix.cpp; this file owns the parameters, the bias
-// (row-parallel add, fixed-chunk column sums so the bits do not depend on the thread count) and
-// the TT-SVD and factory entry points.
+// TtLinear: the contractions live in tt_matrix.cpp and the bias in nn/bias; this file owns the
+// parameters, the optional LSQ quantizers, and the TT-SVD and factory entry points.
 #include "lowbit/nn/tt_linear.h"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-#include "lowbit/core/parallel.h"
+#include "lowbit/nn/bias.h"
+#include "lowbit/nn/residual.h"
 
 namespace lowbit::nn {
-
-namespace {
-
-constexpr int64_t kRowsPerChunk = 64;
-
-template <class T>
-void add_bias_rows(T* y, const T* bias, int64_t m, int64_t n) {
-  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      T* __restrict row = y + r * n;
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
-    }
-  });
-}
-
-// out[j] += Σ_r dy[r, j], per fixed chunk of rows, partials added in chunk order.
-template <class T>
-void column_sums_acc(const T* dy, int64_t m, int64_t n, T* out) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<T> part(static_cast<size_t>(chunks * n), T(0));
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      T* __restrict acc = part.data() + c * n;
-      for (int64_t r = c * kRowsPerChunk; r < std::min(m, (c + 1) * kRowsPerChunk); ++r) {
-        const T* __restrict row = dy + r * n;
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
-      }
-    }
-  });
-  for (int64_t c = 0; c < chunks; ++c)
-    for (int64_t j = 0; j < n; ++j) out[j] += part[c * n + j];
-}
-
-// dst += src (same shape and dtype).
-void add_into(Tensor& dst, const Tensor& src) {
-  const int64_t n = dst.numel();
-  if (dst.dtype() == DType::f32) {
-    float* d = dst.data<float>();
-    const float* s = src.data<float>();
-    for (int64_t i = 0; i < n; ++i) d[i] += s[i];
-  } else {
-    double* d = dst.data<double>();
-    const double* s = src.data<double>();
-    for (int64_t i = 0; i < n; ++i) d[i] += s[i];
-  }
-}
-
-}  // namespace
 
 TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, bool with_bias,
                    const TtShape& shape, Rng& rng, DType dtype, const TtQat& qat)
@@ -116,12 +66,7 @@ Tensor TtLinear::forward(const Tensor& x, const ForwardContext& ctx) {
     for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
   }
   Tensor y = tt_forward(layout_, g, act_q_ ? act_q_->forward(x) : x, &saved_);
-  if (has_bias_ && y.numel() > 0) {
-    if (dt == DType::f32)
-      add_bias_rows(y.data<float>(), bias.value.data<float>(), y.dim(0), y.dim(1));
-    else
-      add_bias_rows(y.data<double>(), bias.value.data<double>(), y.dim(0), y.dim(1));
-  }
+  if (has_bias_) bias_add_rows(y, bias.value);
   return y;
 }
 
@@ -146,14 +91,9 @@ Tensor TtLinear::backward(const Tensor& dy) {
     for (Param& c : cores) grads.push_back(&c.grad);
   }
   Tensor dx = tt_backward(layout_, g, saved_, dy, grads);
-  for (size_t k = 0; k < dhat.size(); ++k) add_into(cores[k].grad, core_q_[k].backward(dhat[k]));
+  for (size_t k = 0; k < dhat.size(); ++k) add_inplace(cores[k].grad, core_q_[k].backward(dhat[k]));
   if (act_q_) dx = act_q_->backward(dx);
-  if (has_bias_) {
-    if (dt == DType::f32)
-      column_sums_acc(dy.data<float>(), dy.dim(0), dy.dim(1), bias.grad.data<float>());
-    else
-      column_sums_acc(dy.data<double>(), dy.dim(0), dy.dim(1), bias.grad.data<double>());
-  }
+  if (has_bias_) bias_grad_acc(dy, bias.grad);
   return dx;
 }
 
