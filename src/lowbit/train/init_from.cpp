@@ -89,11 +89,11 @@ std::vector<std::string> init_from_checkpoint(const std::string& dir,
     int64_t rows = 1;
     for (int64_t o : layout.out_modes) rows *= o;
     std::vector<double> discarded;
-    std::vector<Tensor> g = nn::tt_svd(padded_rows(w.to(DType::f64), rows), layout, &discarded);
+    const Tensor w64 = w.to(DType::f64);
+    std::vector<Tensor> g = nn::tt_svd(padded_rows(w64, rows), layout, &discarded);
     double dropped = 0, total = 0;
     for (double d : discarded) dropped += d;
-    const std::vector<double> wv = w.to(DType::f64).to_vector();
-    for (double v : wv) total += v * v;
+    for (double v : w64.to_vector()) total += v * v;
     for (size_t k = 0; k < cores.size(); ++k) cores[k]->value.copy_from(g[k].to(cores[k]->value.dtype()));
     std::printf("init_from: %s <- TT-SVD of %s %s (%s); relative error <= %.3g\n", layer.c_str(),
                 src->first.c_str(), w.shape_string().c_str(), layout.str().c_str(),

@@ -19,7 +19,10 @@ float pow2_at_least(float s) {
 }  // namespace
 
 void ptq_fake_quantize(float* x, int64_t n, float s, nn::PtqFormat f) {
-  std::vector<uint8_t> codes(static_cast<size_t>(n));  // int8 and FP8 codes are both one byte
+  // int8 and FP8 codes are both one byte; one buffer per thread (this runs once per attention
+  // block inside the parallel loop).
+  thread_local std::vector<uint8_t> codes;
+  codes.resize(static_cast<size_t>(n));
   nn::ptq_encode(x, n, s, f, codes.data());
   for (int64_t i = 0; i < n; ++i) x[i] = nn::ptq_code_value(codes.data(), i, f) * s;
 }
