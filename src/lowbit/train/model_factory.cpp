@@ -65,18 +65,9 @@ void check_pretrained_shape(const Recipe& r, const PretrainedBert& p, const Task
 
 // model.tt_layers / tt_rank / tt_cores: tensor-train projections where a name part matches.
 nn::ProjectionFactory projections_of(const Recipe& r) {
-  const std::string list = r.get_string("model.tt_layers");
-  if (list.empty()) return nn::dense_projections();
   nn::TtOptions o;
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t end = std::min(list.find(',', pos), list.size());
-    std::string part = list.substr(pos, end - pos);
-    part.erase(0, part.find_first_not_of(' '));
-    part.erase(part.find_last_not_of(' ') + 1);
-    if (!part.empty()) o.match.push_back(part);
-    pos = end + 1;
-  }
+  o.match = split_list(r.get_string("model.tt_layers"));
+  if (o.match.empty()) return nn::dense_projections();
   o.d = static_cast<int>(r.get_int("model.tt_cores"));
   o.max_rank = r.get_int("model.tt_rank");
   if (r.get_string("numerics.mode") == "qat") {  // dense layers get theirs from the numerics policy

@@ -10,6 +10,7 @@
 
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/ops/gemm.h"
+#include "lowbit/train/recipe.h"
 #include "lowbit/train/safetensors.h"
 #include "lowbit/train/task_data.h"
 
@@ -44,19 +45,10 @@ const std::string kWeight = ".weight";
 }  // namespace
 
 bool ptq_excluded(const std::string& layer, const std::string& patterns) {
-  size_t pos = 0;
-  while (pos <= patterns.size()) {
-    size_t end = patterns.find(',', pos);
-    if (end == std::string::npos) end = patterns.size();
-    std::string p = patterns.substr(pos, end - pos);
-    while (!p.empty() && p.front() == ' ') p.erase(p.begin());
-    while (!p.empty() && p.back() == ' ') p.pop_back();
-    if (!p.empty()) {
-      const bool glob = p.find_first_of("*?[") != std::string::npos;
-      if (glob ? fnmatch(p.c_str(), layer.c_str(), 0) == 0 : layer.find(p) != std::string::npos)
-        return true;
-    }
-    pos = end + 1;
+  for (const std::string& p : split_list(patterns)) {
+    const bool glob = p.find_first_of("*?[") != std::string::npos;
+    if (glob ? fnmatch(p.c_str(), layer.c_str(), 0) == 0 : layer.find(p) != std::string::npos)
+      return true;
   }
   return false;
 }

@@ -516,4 +516,18 @@ std::string Recipe::describe() const {
   return out;
 }
 
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    const size_t end = std::min(value.find(',', pos), value.size());
+    std::string item = value.substr(pos, end - pos);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+    pos = end + 1;
+  }
+  return out;
+}
+
 }  // namespace lowbit

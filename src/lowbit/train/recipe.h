@@ -55,4 +55,8 @@ class Recipe {
   std::vector<Value> values_;  // one per key-table row, in table order
 };
 
+// The items of a comma-separated value ("ffn, attention"), spaces around each trimmed, empty
+// items dropped: the format of model.tt_layers and of `lowbit quantize --exclude`.
+std::vector<std::string> split_list(const std::string& value);
+
 }  // namespace lowbit
