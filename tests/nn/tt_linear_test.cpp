@@ -212,7 +212,7 @@ TEST(TtLinear, FromDenseReproducesAtFullRankAndTruncates) {
 }
 
 TEST(TtLinear, FactoryPicksByName) {
-  ProjectionFactory make_proj = tt_projections(TtOptions{{"ffn", "attention"}, 3, 8});
+  ProjectionFactory make_proj = tt_projections(TtOptions{{"ffn", "attention"}, 3, 8, {}});
   Rng rng(1);
   auto a = make_proj("encoder.0.ffn.fc1", 384, 1536, true, rng, DType::f32);
   auto b = make_proj("encoder.0.attention.q", 384, 384, true, rng, DType::f32);
