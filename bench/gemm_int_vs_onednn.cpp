@@ -1,7 +1,11 @@
 // Driver for bench/gemm_int_vs_onednn.sh: Y = X·Wᵀ on the transformer shapes with int8 codes,
 // lowbit's gemm_int (int32 sums, f32 epilogue with row and column scales) against oneDNN's
 // dnnl_gemm_s8s8s32 (int32 sums) and, for reference, both libraries' f32 GEMM. Prints
-// "M K N engine GOP/s" lines (2 x MACs per second, best of the repetitions).
+// "M K N engine GOP/s" lines (2 x MACs per second, best of the repetitions), then one
+// "M K N engine_wrong count/checked" line: the engine's raw int32 sums of the same full-range
+// codes (-127..127) against an int64 dot product on a sample of entries. An int8 product through
+// VPMADDUBSW on u8 = a + 128 without VNNI saturates its int16 pair sums, so a fast path can be
+// a wrong one; this line shows which.
 #include <oneapi/dnnl/dnnl.h>
 
 #include <chrono>
@@ -32,6 +36,21 @@ double best_seconds(const std::function<void()>& fn, int reps, double min_second
     best = std::min(best, elapsed / calls);
   }
   return best;
+}
+
+// Entries (i, j) of the int32 result that differ from the exact int64 dot product of row i of
+// x (m, k) and row j of w (n, k), over a fixed sample of 997 entries.
+int64_t wrong_entries(const std::vector<int8_t>& x, const std::vector<int8_t>& w,
+                      const std::vector<int32_t>& y, int64_t m, int64_t k, int64_t n, int64_t* checked) {
+  int64_t wrong = 0;
+  *checked = 0;
+  for (int64_t s = 0; s < 997; ++s, ++*checked) {
+    const int64_t i = (s * 7919) % m, j = (s * 104729) % n;
+    int64_t dot = 0;
+    for (int64_t p = 0; p < k; ++p) dot += int64_t{x[i * k + p]} * w[j * k + p];
+    wrong += dot != y[i * n + j];
+  }
+  return wrong;
 }
 
 }  // namespace
@@ -78,11 +97,25 @@ int main(int argc, char** argv) {
           dnnl_sgemm('N', 'T', m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf.data(), n);
         }, reps, min_seconds);
       }
+      if (lib == "lowbit") {  // raw int32 sums for the exactness probe
+        lowbit::ops::IntMatrix a{lowbit::GemmIntSrc::s8, x.data(), k, false, 8};
+        lowbit::ops::IntMatrix b{lowbit::GemmIntSrc::s8, w.data(), k, true, 8};
+        lowbit::ops::IntOutput o;
+        o.mode = lowbit::GemmIntOut::i32;
+        o.c = yi.data();
+        o.ldc = n;
+        lowbit::ops::gemm_int(m, n, k, a, b, o);
+      }
+      int64_t checked = 0;
+      const int64_t wrong = wrong_entries(x, w, yi, m, k, n, &checked);
       const double ops = 2.0 * m * n * k * 1e-9;
       std::printf("%lld %lld %lld %s_int8 %.2f\n%lld %lld %lld %s_f32 %.2f\n",
                   static_cast<long long>(m), static_cast<long long>(k), static_cast<long long>(n),
                   lib.c_str(), ops / t_int, static_cast<long long>(m), static_cast<long long>(k),
                   static_cast<long long>(n), lib.c_str(), ops / t_f32);
+      std::printf("%lld %lld %lld %s_wrong %lld/%lld\n", static_cast<long long>(m),
+                  static_cast<long long>(k), static_cast<long long>(n), lib.c_str(),
+                  static_cast<long long>(wrong), static_cast<long long>(checked));
       std::fflush(stdout);
     }
   return 0;

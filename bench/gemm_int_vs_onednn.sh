@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lowbit int8 GEMM (Y = X·Wᵀ, int32 sums + f32 scale epilogue) vs oneDNN dnnl_gemm_s8s8s32, with
-# both libraries' f32 GEMM as the yardstick, 1 and 2 threads, as a markdown table (GOP/s).
+# both libraries' f32 GEMM as the yardstick, 1 and 2 threads, as a markdown table (GOP/s), and
+# each engine's count of wrong int32 sums on a sample (full-range codes; see the driver).
 # Installs Debian's libdnnl-dev if missing; builds its own driver. Env: BUILD_DIR (default
 # build), REPS (default 3), THREADS (default "1 2").
 set -euo pipefail
@@ -28,11 +29,12 @@ for t in $threads; do
       sed "s/^/$t /" >>"$results"
   done
 done
-echo "| M x K x N (Y = X·Wᵀ) | threads | lowbit int8 | oneDNN s8s8s32 | lowbit f32 | oneDNN f32 | lowbit int8 / oneDNN int8 |"
-echo "|---|---|---|---|---|---|---|"
+echo "| M x K x N (Y = X·Wᵀ) | threads | lowbit int8 | oneDNN s8s8s32 | lowbit f32 | oneDNN f32 | lowbit int8 / oneDNN int8 | wrong int32 sums, lowbit / oneDNN |"
+echo "|---|---|---|---|---|---|---|---|"
 awk '{ key = $2 "x" $3 "x" $4 " " $1; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
        v[key, $5] = $6 }
      END { for (i = 1; i <= n; ++i) { split(order[i], f, " ")
              li = v[order[i], "lowbit_int8"]; oi = v[order[i], "onednn_int8"]
-             printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.2f |\n", f[1], f[2], li, oi,
-                    v[order[i], "lowbit_f32"], v[order[i], "onednn_f32"], (oi > 0 ? li / oi : 0) } }' "$results"
+             printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.2f | %s / %s |\n", f[1], f[2], li, oi,
+                    v[order[i], "lowbit_f32"], v[order[i], "onednn_f32"], (oi > 0 ? li / oi : 0),
+                    v[order[i], "lowbit_wrong"], v[order[i], "onednn_wrong"] } }' "$results"
