@@ -1,12 +1,15 @@
 // Google Benchmark of the integer GEMM (int8, int16, packed int4) against the f32 GEMM on the
 // transformer shapes: the three training products for M tokens in {512, 4096}, 1 and 2 threads.
-// GOP/s counts 2 operations per multiply-add, the same for every type.
+// GOP/s counts 2 operations per multiply-add, the same for every type. BM_Micro*: each runnable
+// micro-kernel alone on one L1-resident A and B panel (K = 768), the ceiling of the GEMM above.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/kernels/gemm_f32.h"
+#include "lowbit/kernels/gemm_int.h"
 #include "lowbit/ops/gemm.h"
 #include "lowbit/ops/gemm_int.h"
 
@@ -106,6 +109,62 @@ BENCHMARK(bm_gemm_int)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+constexpr int64_t kMicroK = 768;
+
+void micro_rate(benchmark::State& state, int64_t mr, int64_t nr) {
+  state.counters["GOP/s"] = benchmark::Counter(2.0 * mr * nr * kMicroK * 1e-9,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bm_micro_int(benchmark::State& state, const lowbit::GemmIntKernel* kern) {
+  const int64_t k = kMicroK;
+  std::vector<int8_t> codes(static_cast<size_t>(32 * k));
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<int8_t>((i * 37) % 15 - 7);
+  std::vector<uint8_t> a(static_cast<size_t>(gemm_int_panel_bytes(kern->panel, kern->mr, k, false))),
+      b(static_cast<size_t>(gemm_int_panel_bytes(kern->panel, kern->nr, k, true)));
+  lowbit::GemmIntSource src{GemmIntSrc::s8, codes.data(), k};
+  gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, src, 0, kern->mr, 0, k, a.data());
+  gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, src, 0, kern->nr, 0, k, b.data());
+  std::vector<int32_t> c(static_cast<size_t>(kern->mr * kern->nr));
+  for (auto _ : state) {
+    kern->micro(k, a.data(), b.data(), c.data(), kern->nr, kern->mr, kern->nr);
+    benchmark::ClobberMemory();
+  }
+  micro_rate(state, kern->mr, kern->nr);
+}
+
+void bm_micro_f32(benchmark::State& state, const lowbit::GemmF32Kernel* kern) {
+  const int64_t k = kMicroK;
+  std::vector<float> a(static_cast<size_t>(kern->mr * k), 0.5f),
+      b(static_cast<size_t>(kern->nr * k), 0.25f), c(static_cast<size_t>(kern->mr * kern->nr));
+  for (auto _ : state) {
+    kern->micro(k, a.data(), b.data(), c.data(), kern->nr, kern->mr, kern->nr, {});
+    benchmark::ClobberMemory();
+  }
+  micro_rate(state, kern->mr, kern->nr);
+}
+
+void register_micro() {
+  const std::pair<const char*, const lowbit::KernelFamily<lowbit::GemmIntKernel>*> families[] = {
+      {"s8", &lowbit::gemm_s8_kernels()},
+      {"s16", &lowbit::gemm_s16_kernels()},
+      {"s4", &lowbit::gemm_s4_kernels()}};
+  for (const auto& [fam, kernels] : families)
+    for (const lowbit::GemmIntKernel* kern : kernels->runnable())
+      benchmark::RegisterBenchmark((std::string("BM_MicroInt/") + fam + "/" + kern->name).c_str(),
+                                   bm_micro_int, kern);
+  for (const lowbit::GemmF32Kernel* kern : lowbit::gemm_f32_kernels().runnable())
+    benchmark::RegisterBenchmark((std::string("BM_MicroF32/") + kern->name).c_str(), bm_micro_f32,
+                                 kern);
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_micro();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
