@@ -3,6 +3,7 @@
 #include "lowbit/kernels/registry.h"
 
 #include "lowbit/kernels/gemm_f32.h"
+#include "lowbit/kernels/gemm_f64.h"
 #include "lowbit/kernels/gemm_int.h"
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/blockwise_lut.h"
@@ -22,6 +23,7 @@ KernelChoice describe(const Family& family) {
 std::vector<KernelChoice> kernel_choices() {
   std::vector<KernelChoice> rows;
   rows.push_back(describe(gemm_f32_kernels()));
+  rows.push_back(describe(gemm_f64_kernels()));
   rows.push_back(describe(gemm_s8_kernels()));
   rows.push_back(describe(gemm_s16_kernels()));
   rows.push_back(describe(gemm_s4_kernels()));

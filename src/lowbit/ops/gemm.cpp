@@ -1,5 +1,6 @@
 // GEMM op layer: shape checks and dispatch. The f32 path packs and blocks BLIS-style around
-// the registry's micro-kernel and threads over output tiles; f64 runs the reference.
+// the registry's micro-kernel and threads over output tiles; f64 threads over row blocks of the
+// registry's f64 kernel.
 #include "lowbit/ops/gemm.h"
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/kernels/gemm_f32.h"
-#include "lowbit/kernels/ref/gemm_ref.h"
+#include "lowbit/kernels/gemm_f64.h"
 
 namespace lowbit::ops {
 
@@ -108,16 +109,6 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
   }
 }
 
-// Row-parallel reference: rows of C are independent, so this is deterministic.
-template <class T>
-void gemm_ref_threaded(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-                       int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  parallel_for(m, 16, [&](int64_t r0, int64_t r1) {
-    const T* a_rows = ta ? a + r0 : a + r0 * lda;
-    gemm_ref<T>(ta, tb, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
-  });
-}
-
 template <class T>
 Tensor matmul_nt_t(const Tensor& x, const Tensor& w) {
   int64_t m = x.dim(0), k = x.dim(1), n = w.dim(0);
@@ -140,6 +131,14 @@ void matmul_tn_acc_t(const Tensor& dy, const Tensor& x, Tensor& dw) {
   gemm(true, false, n, k, m, T(1), dy.data<T>(), n, x.data<T>(), k, T(1), dw.data<T>(), k);
 }
 
+void check_gemm_args(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int64_t lda,
+                     int64_t ldb, int64_t ldc) {
+  LB_CHECK(m >= 0 && n >= 0 && k >= 0, "[gemm] negative size m=", m, " n=", n, " k=", k);
+  LB_CHECK(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n,
+           "[gemm] leading dimensions lda=", lda, " ldb=", ldb, " ldc=", ldc, " too small for m=",
+           m, " n=", n, " k=", k, " trans_a=", trans_a, " trans_b=", trans_b);
+}
+
 void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
   LB_CHECK(a.ndim() == 2 && b.ndim() == 2, "[", op, "] expects 2-D operands, got ",
            a.shape_string(), " and ", b.shape_string());
@@ -152,10 +151,7 @@ void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc) {
-  LB_CHECK(m >= 0 && n >= 0 && k >= 0, "[gemm] negative size m=", m, " n=", n, " k=", k);
-  LB_CHECK(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n,
-           "[gemm] leading dimensions lda=", lda, " ldb=", ldb, " ldc=", ldc, " too small for m=",
-           m, " n=", n, " k=", k, " trans_a=", trans_a, " trans_b=", trans_b);
+  check_gemm_args(trans_a, trans_b, m, n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0) return gemm_f32_empty_k(m, n, alpha, beta, c, ldc);
   gemm_f32_blocked(gemm_f32_kernels().chosen(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
@@ -165,7 +161,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc) {
-  gemm_ref_threaded<double>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  check_gemm_args(trans_a, trans_b, m, n, k, lda, ldb, ldc);
+  // Row blocks of 64: each packs B once per block (1/64 of the multiply-adds in copies), and a
+  // row's result does not depend on which block it is in.
+  const GemmF64Kernel& kern = gemm_f64_kernels().chosen();
+  parallel_for(m, 64, [&](int64_t r0, int64_t r1) {
+    const double* a_rows = trans_a ? a + r0 : a + r0 * lda;
+    kern.fn(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
+  });
 }
 
 Tensor matmul_nt(const Tensor& x, const Tensor& w) {
