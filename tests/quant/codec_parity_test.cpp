@@ -2,6 +2,7 @@
 // lengths and misaligned pointers, with specials (inf, NaN, huge, tiny, -0) in the FP8 input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -96,6 +97,43 @@ TEST(CodecParity, IntnQuantize) {
           ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " i " << i - 1;
       }
     }
+}
+
+// Stochastic rounding: every variant against the reference at positions that start mid-block,
+// on both sides of a counter high-word change (block 2^32), with NaN and saturating values; and
+// the reference against a direct transcription of its definition with Rng::u32_at.
+TEST(CodecParity, IntnStochasticRounding) {
+  const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2};
+  for (int bits : {2, 4, 8, 10, 16})
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{33}, int64_t{100}, int64_t{1000}})
+      for (uint64_t pos0 : kStarts) {
+        std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
+        if (n > 3) x[3] = NAN;
+        const float scale = 0.125f;
+        const int32_t qmax = intn_qmax(bits);
+        const Rng rng(bits + 5, n + 17);
+        std::vector<int16_t> w16(n + 1), g16(n + 1);
+        std::vector<int8_t> w8(n + 1), g8(n + 1);
+        intn_sr_s16_ref(x.data() + 1, n, scale, qmax, rng, pos0, w16.data() + 1);
+        for (int64_t i = 1; i <= n; ++i) {
+          const float v = x[i] / scale, fl = std::floor(v);
+          const float u = u32_to_unit_float(rng.u32_at(pos0 + static_cast<uint64_t>(i - 1)));
+          const float r = std::clamp(fl + (u < v - fl ? 1.0f : 0.0f), -float(qmax), float(qmax));
+          ASSERT_EQ(w16[i], std::isnan(x[i]) ? 0 : static_cast<int16_t>(r)) << "ref i " << i - 1;
+        }
+        if (bits <= 8) intn_sr_s8_ref(x.data() + 1, n, scale, qmax, rng, pos0, w8.data() + 1);
+        for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
+          k->sr_s16(x.data() + 1, n, scale, qmax, rng, pos0, g16.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(g16[i], w16[i]) << k->name << " s16 bits " << bits << " n " << n << " pos0 "
+                                      << pos0 << " i " << i - 1;
+          if (bits > 8) continue;
+          k->sr_s8(x.data() + 1, n, scale, qmax, rng, pos0, g8.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " pos0 "
+                                    << pos0 << " i " << i - 1;
+        }
+      }
 }
 
 TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {

@@ -98,16 +98,11 @@ void intn_run(const float* x, int64_t n, int64_t flat0, float s, const QFormat& 
     if constexpr (sizeof(Q) == 1) k.to_s8(x, n, s, qmax, q);
     else k.to_s16(x, n, s, qmax, q);
   } else {
-    const float hi = static_cast<float>(qmax);
     // The words of Rng::u32_at(flat0 + i), one Philox block per 4 positions (not one per word).
-    std::array<uint32_t, 4> w{};
-    for (int64_t i = 0; i < n; ++i) {
-      const uint64_t pos = static_cast<uint64_t>(flat0 + i);
-      if (i == 0 || (pos & 3) == 0) w = philox4x32(rng.seed(), rng.stream(), pos >> 2);
-      float v = x[i] / s, fl = std::floor(v);
-      float r = fl + (u32_to_unit_float(w[pos & 3]) < v - fl ? 1.0f : 0.0f);
-      q[i] = static_cast<Q>(std::clamp(r, -hi, hi));
-    }
+    const IntnQuantKernel& k = intn_quant_kernels().chosen();
+    const uint64_t pos0 = static_cast<uint64_t>(flat0);
+    if constexpr (sizeof(Q) == 1) k.sr_s8(x, n, s, qmax, rng, pos0, q);
+    else k.sr_s16(x, n, s, qmax, rng, pos0, q);
   }
 }
 }  // namespace

@@ -2,6 +2,7 @@
 // ordered kernel lists of the codec families, best first, `_ref` last.
 #include "lowbit/kernels/ref/quant_kernels.h"
 
+#include <array>
 #include <cmath>
 
 namespace lowbit {
@@ -26,7 +27,31 @@ void intn_quant_ref(const float* x, int64_t n, float scale, int32_t qmax, Q* q) 
     q[i] = v == v ? static_cast<Q>(v) : Q(0);
   }
 }
+template <class Q>
+void intn_sr_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
+                 uint64_t pos0, Q* q) {
+  LB_ASSERT(scale > 0.0f);
+  const float hi = static_cast<float>(qmax);
+  std::array<uint32_t, 4> w{};
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t pos = pos0 + static_cast<uint64_t>(i);
+    if (i == 0 || (pos & 3) == 0) w = philox4x32(rng.seed(), rng.stream(), pos >> 2);
+    const float v = x[i] / scale, fl = std::floor(v);
+    float r = fl + (u32_to_unit_float(w[pos & 3]) < v - fl ? 1.0f : 0.0f);
+    r = r < -hi ? -hi : (r > hi ? hi : r);
+    q[i] = r == r ? static_cast<Q>(r) : Q(0);
+  }
+}
 }  // namespace
+
+void intn_sr_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
+                    uint64_t pos0, int8_t* q) {
+  intn_sr_ref(x, n, scale, qmax, rng, pos0, q);
+}
+void intn_sr_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
+                     uint64_t pos0, int16_t* q) {
+  intn_sr_ref(x, n, scale, qmax, rng, pos0, q);
+}
 
 void intn_quant_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q) {
   intn_quant_ref(x, n, scale, qmax, q);
@@ -73,8 +98,10 @@ const KernelFamily<Fp8DecodeKernel>& fp8_decode_kernels() {
 
 const KernelFamily<IntnQuantKernel>& intn_quant_kernels() {
   static const KernelFamily<IntnQuantKernel> f(
-      "intn_quant", {{"intn_quant_avx2", Isa::avx2, intn_quant_s8_avx2, intn_quant_s16_avx2},
-                     {"intn_quant_ref", Isa::scalar, intn_quant_s8_ref, intn_quant_s16_ref}});
+      "intn_quant", {{"intn_quant_avx2", Isa::avx2, intn_quant_s8_avx2, intn_quant_s16_avx2,
+                      intn_sr_s8_avx2, intn_sr_s16_avx2},
+                     {"intn_quant_ref", Isa::scalar, intn_quant_s8_ref, intn_quant_s16_ref,
+                      intn_sr_s8_ref, intn_sr_s16_ref}});
   return f;
 }
 
