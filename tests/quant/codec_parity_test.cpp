@@ -12,6 +12,7 @@
 #include "lowbit/formats/blockwise.h"
 #include "lowbit/formats/intn.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
+#include "lowbit/kernels/ref/rng_kernels.h"
 
 namespace lowbit {
 namespace {
@@ -133,6 +134,20 @@ TEST(CodecParity, IntnStochasticRounding) {
             ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " pos0 "
                                     << pos0 << " i " << i - 1;
         }
+      }
+}
+
+TEST(CodecParity, RngWordsEqualU32At) {
+  const uint64_t kStarts[] = {0, 3, 5, (uint64_t{1} << 34) - 45};
+  for (const RngWordsKernel* k : rng_words_kernels().runnable())
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{300}})
+      for (uint64_t pos0 : kStarts) {
+        const Rng rng(n + 3, pos0 ^ 0xABCDu);
+        std::vector<uint32_t> got(n + 1, 0xDEADBEEFu);
+        k->fn(rng, pos0, n, got.data());
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(got[i], rng.u32_at(pos0 + i)) << k->name << " n " << n << " pos0 " << pos0 << " i " << i;
+        ASSERT_EQ(got[n], 0xDEADBEEFu) << k->name << " wrote past n";
       }
 }
 

@@ -8,6 +8,7 @@
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
+#include "lowbit/kernels/ref/rng_kernels.h"
 
 namespace lowbit {
 
@@ -33,6 +34,7 @@ std::vector<KernelChoice> kernel_choices() {
   rows.push_back(describe(blockwise_kernels()));
   rows.push_back(describe(blockwise_lut_kernels()));
   rows.push_back(describe(adam8_kernels()));
+  rows.push_back(describe(rng_words_kernels()));
   return rows;
 }
 

@@ -2,7 +2,10 @@
 // drawn four elements per Philox block and kept as u8 for backward.
 #include "lowbit/nn/dropout.h"
 
+#include <algorithm>
+
 #include "lowbit/core/parallel.h"
+#include "lowbit/kernels/ref/rng_kernels.h"
 
 namespace lowbit::nn {
 
@@ -34,11 +37,14 @@ Tensor masked(const Tensor& x, const Tensor& mask, double p) {
 void dropout_mask(const Rng& rng, uint64_t step, int64_t n, double p, uint8_t* mask) {
   LB_ASSERT(n >= 0 && p >= 0.0 && p <= 1.0);
   const Rng c = rng.child(step);
-  // Equal to u32_to_unit_float(c.u32_at(i)) for every i, with one Philox call per 4 elements.
+  // mask[i] = u32_to_unit_float(c.u32_at(i)) >= p, the words drawn in bulk (rng_words family).
+  const RngWordsKernel& words = rng_words_kernels().chosen();
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i += 4) {
-      const auto w = philox4x32(c.seed(), c.stream(), static_cast<uint64_t>(i) >> 2);
-      for (int64_t k = 0; k < 4 && i + k < e; ++k)
+    uint32_t w[256];
+    for (int64_t i = b; i < e; i += 256) {
+      const int64_t len = std::min<int64_t>(256, e - i);
+      words.fn(c, static_cast<uint64_t>(i), len, w);
+      for (int64_t k = 0; k < len; ++k)
         mask[i + k] = static_cast<double>(u32_to_unit_float(w[k])) >= p;
     }
   });

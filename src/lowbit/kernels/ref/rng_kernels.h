@@ -1,0 +1,25 @@
+// Counter-based random words in bulk: the same words as Rng::u32_at, many at a time (dropout
+// masks). A `_ref` and an AVX2 variant (Philox on 8 blocks at once).
+#pragma once
+
+#include <cstdint>
+
+#include "lowbit/core/rng.h"
+#include "lowbit/kernels/registry.h"
+
+namespace lowbit {
+
+// out[i] = rng.u32_at(pos0 + i) for i < n.
+using RngWordsFn = void (*)(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
+struct RngWordsKernel {
+  const char* name;
+  Isa isa;
+  RngWordsFn fn;
+};
+
+void rng_words_ref(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
+void rng_words_avx2(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
+
+const KernelFamily<RngWordsKernel>& rng_words_kernels();
+
+}  // namespace lowbit

@@ -1,0 +1,57 @@
+// AVX2 Philox4x32-10 (core/rng.cpp's philox4x32) on 8 consecutive blocks at once, shared by the
+// AVX2 kernels that draw counter-based random words. Include only from files compiled with at
+// least -mavx2; internal linkage only (an unnamed namespace), so no AVX2 copy can leak into
+// baseline code through the linker.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace lowbit {
+namespace {
+
+// hi and lo words of the 64-bit products m * c for 8 lanes.
+inline void mulhilo(__m256i c, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(c, m), odd = _mm256_mul_epu32(_mm256_srli_epi64(c, 32), m);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+// philox4x32(key, ctr_hi, j0 + b) for blocks b = 0..7 (lane b of c[w] = word w), when j0 and
+// j0 + 7 share their high 32 bits.
+inline void philox8(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m256i c[4]) {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  c[0] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(j0))),
+                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  c[1] = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(j0 >> 32)));
+  c[2] = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(ctr_hi)));
+  c[3] = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(ctr_hi >> 32)));
+  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+  for (int round = 0; round < 10; ++round) {
+    __m256i hi0, lo0, hi1, lo1;
+    mulhilo(c[0], m0, hi0, lo0);
+    mulhilo(c[2], m1, hi1, lo1);
+    const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c[1]), _mm256_set1_epi32(static_cast<int>(k0)));
+    const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c[3]), _mm256_set1_epi32(static_cast<int>(k1)));
+    c[0] = n0, c[1] = lo1, c[2] = n2, c[3] = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+}
+
+// Words of blocks (2t, 2t + 1) in position order, t = 0..3: a 4 x 8 transpose of c.
+inline void words_in_order(const __m256i c[4], __m256i out[4]) {
+  const __m256i t0 = _mm256_unpacklo_epi32(c[0], c[1]), t1 = _mm256_unpackhi_epi32(c[0], c[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(c[2], c[3]), t3 = _mm256_unpackhi_epi32(c[2], c[3]);
+  const __m256i b04 = _mm256_unpacklo_epi64(t0, t2), b15 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i b26 = _mm256_unpacklo_epi64(t1, t3), b37 = _mm256_unpackhi_epi64(t1, t3);
+  out[0] = _mm256_permute2x128_si256(b04, b15, 0x20);
+  out[1] = _mm256_permute2x128_si256(b26, b37, 0x20);
+  out[2] = _mm256_permute2x128_si256(b04, b15, 0x31);
+  out[3] = _mm256_permute2x128_si256(b26, b37, 0x31);
+}
+
+}  // namespace
+}  // namespace lowbit
