@@ -14,7 +14,7 @@ steps=${2:-2948}
 threads=${3:-2}
 shift $(( $# < 3 ? $# : 3 ))
 scripts/build.sh >/dev/null
-out=runs/tt-compression
+out=runs/tt-compression-s$steps  # one folder per budget
 mkdir -p "$out"
 bin="$out/lowbit"  # a copy, so a rebuild during the runs does not swap the binary under them
 cp build/lowbit "$bin"
