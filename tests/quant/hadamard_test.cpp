@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "lowbit/core/rng.h"
+#include "lowbit/kernels/ref/hadamard_ref.h"
 
 namespace lowbit {
 namespace {
@@ -75,6 +77,29 @@ TEST(Hadamard, RejectsBadBlocks) {
   EXPECT_THROW(hadamard_rows_(x, 512), Error);  // too large
   Tensor i = Tensor::zeros({2, 16}, DType::i32);
   EXPECT_THROW(hadamard_rows_(i, 16), Error);
+}
+
+}  // namespace
+}  // namespace lowbit
+
+namespace lowbit {
+namespace {
+
+// Every runnable f32 variant against fwht_rows_ref bit for bit, every block size, odd row counts.
+TEST(Hadamard, EveryF32VariantMatchesRefBitForBit) {
+  for (const FwhtKernel* k : fwht_kernels().runnable())
+    for (int64_t block = 1; block <= 256; block *= 2)
+      for (int64_t rows : {0, 1, 3}) {
+        const int64_t cols = block * 3;
+        Rng rng(static_cast<uint64_t>(block * 10 + rows));
+        std::vector<float> want(static_cast<size_t>(rows * cols));
+        for (float& v : want) v = rng.normal() * 3.0f;
+        std::vector<float> got = want;
+        fwht_rows_ref<float>(want.data(), rows, cols, block);
+        k->fn(got.data(), rows, cols, block);
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+            << k->name << " block " << block << " rows " << rows;
+      }
 }
 
 }  // namespace

@@ -180,15 +180,17 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
   if (cfg_.leverage_sampling && m > 1) {
     // ||X_i|| from the kept codes (the rotation is orthonormal, so ||X_i·H|| = ||X_i||).
     Tensor xc = qtensor_int_codes(xq_);
+    const int32_t* xcp = xc.data<int32_t>();
+    const float* dyp = dy.data<float>();
     std::vector<double> score(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) {
       double sx = 0, sd = 0;
       for (int64_t j = 0; j < kp_; ++j) {
-        double v = xc.data<int32_t>()[i * kp_ + j];
+        double v = xcp[i * kp_ + j];
         sx += v * v;
       }
       for (int64_t j = 0; j < n; ++j) {
-        double v = dy.data<float>()[i * n + j];
+        double v = dyp[i * n + j];
         sd += v * v;
       }
       score[i] = std::sqrt(sx) * std::sqrt(sd);
@@ -202,12 +204,14 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
     const int64_t row_bytes = (kp_ + 1) / 2;
     xs.codes = Tensor::empty({mk, row_bytes}, DType::u8);
     xs.shape = {mk, kp_};
+    float* dysp = dys.data<float>();
+    uint8_t* xsp = xs.codes.data<uint8_t>();
+    const uint8_t* xqp = xq_.codes.data<uint8_t>();
     for (int64_t r = 0; r < mk; ++r) {
       const int64_t i = ls.rows[r];
-      for (int64_t j = 0; j < n; ++j)
-        dys.data<float>()[r * n + j] = dy.data<float>()[i * n + j] * ls.weights[r];
-      std::memcpy(xs.codes.data<uint8_t>() + r * row_bytes,
-                  xq_.codes.data<uint8_t>() + i * row_bytes, row_bytes);
+      const float wr = ls.weights[r];
+      for (int64_t j = 0; j < n; ++j) dysp[r * n + j] = dyp[i * n + j] * wr;
+      std::memcpy(xsp + r * row_bytes, xqp + i * row_bytes, row_bytes);
     }
   }
   const uint64_t st = stream_of(layer_, step_, 3);

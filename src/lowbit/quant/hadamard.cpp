@@ -19,9 +19,10 @@ void hadamard_rows_(Tensor& x, int64_t block) {
            " is not a multiple of block ", block);
   int64_t rows = cols == 0 ? 0 : x.numel() / cols;
   int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1));
+  const FwhtKernel& k = fwht_kernels().chosen();
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     if (x.dtype() == DType::f32)
-      fwht_rows_ref(x.data<float>() + r0 * cols, r1 - r0, cols, block);
+      k.fn(x.data<float>() + r0 * cols, r1 - r0, cols, block);
     else
       fwht_rows_ref(x.data<double>() + r0 * cols, r1 - r0, cols, block);
   });

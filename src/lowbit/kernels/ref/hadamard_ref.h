@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "lowbit/core/error.h"
+#include "lowbit/kernels/registry.h"
 
 namespace lowbit {
 
@@ -29,5 +30,19 @@ void fwht_rows_ref(T* x, int64_t rows, int64_t cols, int64_t block) {
     }
   }
 }
+
+// The f32 family: the same adds, subtracts and final multiply per element as fwht_rows_ref<float>
+// (each butterfly stage's values do not depend on the order it is computed in), so every variant
+// matches it bit for bit.
+using FwhtRowsFn = void (*)(float* x, int64_t rows, int64_t cols, int64_t block);
+struct FwhtKernel {
+  const char* name;
+  Isa isa;
+  FwhtRowsFn fn;
+};
+void fwht_rows_f32_ref(float* x, int64_t rows, int64_t cols, int64_t block);
+// Blocks of 8 or more: stages 1, 2, 4 by in-register shuffles, the rest on whole vectors.
+void fwht_rows_f32_avx2(float* x, int64_t rows, int64_t cols, int64_t block);
+const KernelFamily<FwhtKernel>& fwht_kernels();
 
 }  // namespace lowbit
