@@ -1,5 +1,6 @@
 // Codec throughput (GB/s of input + output bytes) for every runnable variant of the FP8,
-// n-bit integer and block-wise dynamic 8-bit kernels, next to a memcpy of the same bytes.
+// n-bit integer (nearest and stochastic rounding), block-wise dynamic 8-bit and Walsh-Hadamard
+// kernels, next to a memcpy of the same bytes.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -8,6 +9,7 @@
 #include "lowbit/core/rng.h"
 #include "lowbit/formats/blockwise.h"
 #include "lowbit/formats/intn.h"
+#include "lowbit/kernels/ref/hadamard_ref.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 
 namespace lowbit {
@@ -67,6 +69,25 @@ void register_all() {
       set_bytes(s, kN * 6);
     });
   }
+  for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
+    const Rng rng(3, 4);
+    benchmark::RegisterBenchmark((std::string(k->name) + "/sr_s8").c_str(), [k, rng](benchmark::State& s) {
+      std::vector<int8_t> out(kN);
+      for (auto _ : s) k->sr_s8(x.data(), kN, 0.03f, intn_qmax(8), rng, 0, out.data());
+      set_bytes(s, kN * 5);
+    });
+    benchmark::RegisterBenchmark((std::string(k->name) + "/sr_s16").c_str(), [k, rng](benchmark::State& s) {
+      std::vector<int16_t> out(kN);
+      for (auto _ : s) k->sr_s16(x.data(), kN, 0.001f, intn_qmax(16), rng, 0, out.data());
+      set_bytes(s, kN * 6);
+    });
+  }
+  for (const FwhtKernel* k : fwht_kernels().runnable())
+    benchmark::RegisterBenchmark((std::string(k->name) + "/block64").c_str(), [k](benchmark::State& s) {
+      std::vector<float> y(x);
+      for (auto _ : s) k->fn(y.data(), kN / 1024, 1024, 64);
+      set_bytes(s, kN * 8);  // in place: f32 read + f32 written
+    });
   for (const BlockwiseKernel* k : blockwise_kernels().runnable()) {
     benchmark::RegisterBenchmark((std::string(k->name) + "/encode2048").c_str(), [k](benchmark::State& s) {
       std::vector<uint8_t> out(kN);
