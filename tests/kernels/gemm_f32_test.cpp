@@ -143,6 +143,44 @@ TEST(GemmF32, PackersMatchLayout) {
 
 // The split over threads never changes a bit: compare 1 and 2 threads on shapes that take the
 // split-M path, the split-N path and multiple k-blocks.
+// A variant's in-place-rows micro-kernel gives the packed micro-kernel's bits, and so does the
+// whole op whichever way A is stored (row-major A reads rows in place, transposed A packs).
+TEST(GemmF32, InPlaceRowsMatchPackedBitForBit) {
+  for (const GemmF32Kernel* kern : gemm_f32_kernels().runnable()) {
+    if (!kern->micro_rows) continue;
+    const int64_t mr = kern->mr, nr = kern->nr;
+    for (int64_t kc : {0, 1, 9, 384})
+      for (int64_t n : {int64_t{1}, nr - 1, nr})
+        for (float beta : {0.0f, 0.5f}) {
+          Rng rng(static_cast<uint64_t>(kc * 100 + n));
+          Operand a = make_operand(rng, mr, kc, 3), b = make_operand(rng, kc, nr, 0);
+          Operand c1 = make_operand(rng, mr, nr, 1), c2 = c1;
+          c2.data = c2.storage.data() + 3;
+          std::vector<float> ap(static_cast<size_t>(mr * kc + gemm_f32_pack_slack + 8)),
+              bp(static_cast<size_t>(kc * nr + 8));
+          kern->pack_a(false, mr, kc, a.data, a.ld, ap.data());
+          kern->pack_b(false, kc, nr, b.data, b.ld, bp.data());
+          const GemmF32Epilogue epi{1.25f, beta};
+          kern->micro(kc, ap.data(), bp.data(), c1.data, c1.ld, mr, n, epi);
+          kern->micro_rows(kc, a.data, a.ld, bp.data(), c2.data, c2.ld, n, epi);
+          ASSERT_EQ(0, std::memcmp(c1.storage.data(), c2.storage.data(), c1.storage.size() * 4))
+              << kern->name << " kc " << kc << " n " << n << " beta " << beta;
+        }
+  }
+  for (int64_t m : {1, 7, 100}) {
+    Rng rng(static_cast<uint64_t>(m));
+    const int64_t k = 401, n = 37;
+    Operand a = make_operand(rng, m, k, 0), b = make_operand(rng, n, k, 0);
+    std::vector<float> at(static_cast<size_t>(k * m));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p) at[p * m + i] = a.data[i * k + p];
+    std::vector<float> y1(static_cast<size_t>(m * n)), y2(y1.size());
+    ops::gemm(false, true, m, n, k, 1.0f, a.data, k, b.data, k, 0.0f, y1.data(), n);
+    ops::gemm(true, true, m, n, k, 1.0f, at.data(), m, b.data, k, 0.0f, y2.data(), n);
+    ASSERT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4)) << "m " << m;
+  }
+}
+
 TEST(GemmF32, ThreadCountDoesNotChangeBits) {
   int saved = num_threads();
   struct Shape { int64_t m, n, k; };

@@ -11,7 +11,7 @@ const KernelFamily<GemmF32Kernel>& gemm_f32_kernels() {
           {"gemm_f32_avx512", Isa::avx512, 6, 32, gemm_f32_micro_avx512, gemm_f32_pack_a_avx512,
            gemm_f32_pack_b_avx512},
           {"gemm_f32_avx2", Isa::avx2, 6, 16, gemm_f32_micro_avx2, gemm_f32_pack_a_avx2,
-           gemm_f32_pack_b_avx2},
+           gemm_f32_pack_b_avx2, gemm_f32_micro_rows_avx2},
           {"gemm_f32_ref", Isa::scalar, 4, 8, gemm_f32_micro_ref, gemm_f32_pack_a_ref,
            gemm_f32_pack_b_ref},
       });

@@ -39,6 +39,11 @@ using GemmF32PackAFn = void (*)(bool trans, int64_t mc, int64_t kc, const float*
 using GemmF32PackBFn = void (*)(bool trans, int64_t kc, int64_t nc, const float* b, int64_t ldb,
                                 float* dst);
 
+// The same sums as GemmF32MicroFn for a full mr-row tile whose A rows are read in place:
+// op(A)[i][p] = a[i*lda + p] (row-major A, not transposed), so small GEMMs skip packing A. The
+// multiply-adds are those of the packed micro-kernel in the same order: identical bits.
+using GemmF32MicroRowsFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b_panel,
+                                    float* c, int64_t ldc, int64_t n, const GemmF32Epilogue& epi);
 struct GemmF32Kernel {
   const char* name;
   Isa isa;
@@ -46,6 +51,7 @@ struct GemmF32Kernel {
   GemmF32MicroFn micro;
   GemmF32PackAFn pack_a;
   GemmF32PackBFn pack_b;
+  GemmF32MicroRowsFn micro_rows = nullptr;  // optional: nullptr packs A always
 };
 
 // Best first: avx512 (6x32), avx2 (6x16), gemm_f32_ref (scalar 4x8).
@@ -60,6 +66,8 @@ void gemm_f32_pack_b_avx512(bool trans, int64_t kc, int64_t nc, const float* b, 
                             float* dst);
 void gemm_f32_micro_avx2(int64_t kc, const float* a_panel, const float* b_panel, float* c,
                          int64_t ldc, int64_t m, int64_t n, const GemmF32Epilogue& epi);
+void gemm_f32_micro_rows_avx2(int64_t kc, const float* a, int64_t lda, const float* b_panel,
+                              float* c, int64_t ldc, int64_t n, const GemmF32Epilogue& epi);
 void gemm_f32_pack_a_avx2(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda,
                           float* dst);
 void gemm_f32_pack_b_avx2(bool trans, int64_t kc, int64_t nc, const float* b, int64_t ldb,

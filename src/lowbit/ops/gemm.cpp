@@ -69,6 +69,7 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
   const int64_t mc = round_up(ceil_div(m, mblocks), mr);
   const int64_t mb = ceil_div(m, mc);
   float* bpack = scratch(0, kc * nc);
+  const bool direct_a = !ta && kern.micro_rows;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
@@ -92,16 +93,24 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
         for (int64_t item = 0; item < mb * nb; ++item) {
           const int64_t ib = item / nb, jb = item % nb;
           const int64_t i0 = ib * mc, mcur = std::min(mc, m - i0);
+          // Whole row tiles read A in place when the kernel can (row-major A); the rest packs.
+          const int64_t direct = direct_a ? mcur / mr * mr : 0;
+          const float* a0 = ta ? a + pc * lda + i0 : a + i0 * lda + pc;
           if (ib != packed_ib) {
-            kern.pack_a(ta, mcur, kcur, ta ? a + pc * lda + i0 : a + i0 * lda + pc, lda, apack);
+            if (direct < mcur)
+              kern.pack_a(ta, mcur - direct, kcur, ta ? a0 + direct : a0 + direct * lda, lda, apack);
             packed_ib = ib;
           }
           const int64_t j1 = std::min(ncur, (jb + 1) * nw);
           for (int64_t jr = jb * nw; jr < j1; jr += nr) {
             const float* bp = bpack + (jr / nr) * kcur * nr;
-            for (int64_t ir = 0; ir < mcur; ir += mr)
-              kern.micro(kcur, apack + (ir / mr) * kcur * mr, bp, c + (i0 + ir) * ldc + jc + jr,
-                         ldc, std::min(mr, mcur - ir), std::min(nr, j1 - jr), epi);
+            float* cj = c + i0 * ldc + jc + jr;
+            const int64_t ncols = std::min(nr, j1 - jr);
+            for (int64_t ir = 0; ir < direct; ir += mr)
+              kern.micro_rows(kcur, a0 + ir * lda, lda, bp, cj + ir * ldc, ldc, ncols, epi);
+            for (int64_t ir = direct; ir < mcur; ir += mr)
+              kern.micro(kcur, apack + ((ir - direct) / mr) * kcur * mr, bp, cj + ir * ldc, ldc,
+                         std::min(mr, mcur - ir), ncols, epi);
           }
         }
       }

@@ -10,8 +10,10 @@ namespace lowbit {
 namespace {
 constexpr int kMr = 6, kNr = 16;
 
-// Full 6x16 tile into c (leading dimension ldc).
-void micro_full(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+// Full 6x16 tile into c (leading dimension ldc). A is a packed panel (a[p*6 + i]) or, with
+// kRows, six rows in place (a[i*lda + p]); the FMAs are the same either way.
+template <bool kRows>
+void micro_full(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                 const GemmF32Epilogue& epi) {
   __m256 acc[kMr][2];
 #pragma GCC unroll 6
@@ -27,11 +29,11 @@ void micro_full(int64_t kc, const float* a, const float* b, float* c, int64_t ld
     __m256 b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
-      __m256 ai = _mm256_broadcast_ss(a + i);
+      __m256 ai = _mm256_broadcast_ss(kRows ? a + i * lda : a + i);
       acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
     }
-    a += kMr;
+    a += kRows ? 1 : kMr;
     b += kNr;
   }
   __m256 alpha = _mm256_set1_ps(epi.alpha);
@@ -52,20 +54,32 @@ void micro_full(int64_t kc, const float* a, const float* b, float* c, int64_t ld
     }
   }
 }
-}  // namespace
 
-void gemm_f32_micro_avx2(int64_t kc, const float* a_panel, const float* b_panel, float* c,
-                         int64_t ldc, int64_t m, int64_t n, const GemmF32Epilogue& epi) {
+// Full tiles straight into c; edge tiles: the same full-tile arithmetic on a local copy, so
+// values match interior tiles.
+template <bool kRows>
+void micro_tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                int64_t m, int64_t n, const GemmF32Epilogue& epi) {
   LB_ASSERT(kc >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  if (m == kMr && n == kNr) return micro_full(kc, a_panel, b_panel, c, ldc, epi);
-  // Edge tile: the same full-tile arithmetic on a local copy, so values match interior tiles.
+  if (m == kMr && n == kNr) return micro_full<kRows>(kc, a, lda, b, c, ldc, epi);
   alignas(32) float tile[kMr * kNr] = {};
   if (epi.beta != 0.0f)
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) tile[i * kNr + j] = c[i * ldc + j];
-  micro_full(kc, a_panel, b_panel, tile, kNr, epi);
+  micro_full<kRows>(kc, a, lda, b, tile, kNr, epi);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = tile[i * kNr + j];
+}
+}  // namespace
+
+void gemm_f32_micro_avx2(int64_t kc, const float* a_panel, const float* b_panel, float* c,
+                         int64_t ldc, int64_t m, int64_t n, const GemmF32Epilogue& epi) {
+  micro_tile<false>(kc, a_panel, 0, b_panel, c, ldc, m, n, epi);
+}
+
+void gemm_f32_micro_rows_avx2(int64_t kc, const float* a, int64_t lda, const float* b_panel,
+                              float* c, int64_t ldc, int64_t n, const GemmF32Epilogue& epi) {
+  micro_tile<true>(kc, a, lda, b_panel, c, ldc, kMr, n, epi);
 }
 
 void gemm_f32_pack_a_avx2(bool trans, int64_t mc, int64_t kc, const float* a, int64_t lda,
