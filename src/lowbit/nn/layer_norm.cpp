@@ -3,6 +3,7 @@
 #include "lowbit/nn/layer_norm.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "lowbit/core/parallel.h"
@@ -105,12 +106,24 @@ void LayerNorm::collect_params(std::vector<Param*>& out) {
   out.push_back(&beta);
 }
 
-Tensor LayerNorm::forward(const Tensor& x) {
+void LayerNorm::set_int_layer_policy(const IntLayerPolicy& policy) {
+  std::optional<IntNumericsConfig> cfg = policy(name_, LayerKind::layer_norm);
+  LB_CHECK(!cfg || gamma.value.dtype() == DType::f32, "[layer_norm ", name_, "] parameters are ",
+           dtype_name(gamma.value.dtype()), "; the integer layer norm trains in f32");
+  int_ = cfg ? std::make_unique<IntLayerNorm>(name_, *cfg) : nullptr;
+}
+
+Tensor LayerNorm::forward(const Tensor& x, const ForwardContext& ctx) {
   LB_CHECK(x.ndim() == 2 && x.dim(1) == hidden(), "[layer_norm ", name_, "] x is ",
            x.shape_string(), ", expected (*, ", hidden(), ")");
   LB_CHECK(x.dtype() == gamma.value.dtype(), "[layer_norm ", name_, "] x is ",
            dtype_name(x.dtype()), " but gamma is ", dtype_name(gamma.value.dtype()));
   const int64_t m = x.dim(0), c = hidden();
+  rows_ = m;
+  if (int_) {
+    x_ = mean_ = rstd_ = Tensor();
+    return int_->forward(x, gamma.value, beta.value, eps_, ctx);
+  }
   x_ = x;
   mean_ = Tensor::empty({m}, x.dtype());
   rstd_ = Tensor::empty({m}, x.dtype());
@@ -125,12 +138,13 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 Tensor LayerNorm::backward(const Tensor& dy) {
-  LB_CHECK(x_.defined(), "[layer_norm ", name_, "] backward called before forward");
-  LB_CHECK(dy.shape() == x_.shape(), "[layer_norm ", name_, "] dy is ", dy.shape_string(),
-           ", expected ", x_.shape_string());
-  LB_CHECK(dy.dtype() == x_.dtype(), "[layer_norm ", name_, "] dy is ", dtype_name(dy.dtype()),
-           ", expected ", dtype_name(x_.dtype()));
-  const int64_t m = x_.dim(0), c = hidden();
+  LB_CHECK(rows_ >= 0, "[layer_norm ", name_, "] backward called before forward");
+  const int64_t m = rows_, c = hidden();
+  LB_CHECK(dy.shape() == Shape({m, c}), "[layer_norm ", name_, "] dy is ", dy.shape_string(),
+           ", expected ", shape_str({m, c}));
+  LB_CHECK(dy.dtype() == gamma.value.dtype(), "[layer_norm ", name_, "] dy is ",
+           dtype_name(dy.dtype()), ", expected ", dtype_name(gamma.value.dtype()));
+  if (int_) return int_->backward(dy, gamma.grad, beta.grad);
   Tensor dx = Tensor::empty({m, c}, dy.dtype());
   if (dy.dtype() == DType::f32)
     backward_t(x_.data<float>(), dy.data<float>(), gamma.value.data<float>(), mean_.data<float>(),
