@@ -46,14 +46,17 @@ std::unique_ptr<Embedding> make(int64_t c, const IntNumericsConfig& cfg) {
   return e;
 }
 
-// zero_types: an all-zero token-type table (scale 0), left out of the alignment.
+// type_scale multiplies the token-type table: 0 makes it all zero (scale 0, left out of the
+// alignment), 2^-20 puts its scale so far below the others' that 16-bit sums need int64.
 void check_against_reference(const IntNumericsConfig& cfg, int64_t b, int64_t t, int64_t c,
-                             bool zero_types = false) {
+                             double type_scale = 1.0) {
   SCOPED_TRACE(::testing::Message() << "w" << cfg.weight_bits << " dy" << cfg.grad_bits << " B="
-                                    << b << " T=" << t << " C=" << c << " zero types "
-                                    << zero_types);
+                                    << b << " T=" << t << " C=" << c << " type scale "
+                                    << type_scale);
   auto emb = make(c, cfg);
-  if (zero_types) emb->token_type.value.zero_();
+  float* type = emb->token_type.value.data<float>();
+  for (int64_t i = 0; i < emb->token_type.value.numel(); ++i)
+    type[i] = static_cast<float>(type[i] * type_scale);
   ASSERT_TRUE(emb->is_integer());
   Tensor ids = random_ids(b, t, kVocab, 1), seg = random_ids(b, t, kTypes, 2);
   Tensor dy = randn({b * t, c}, 3, 1e-2);
@@ -109,7 +112,9 @@ TEST(IntEmbedding, MatchesExactReference) {
   for (int bits : {8, 12, 16}) check_against_reference({bits, 8, bits, 17}, 3, 7, 17);
   check_against_reference({8, 8, 8, 2}, 8, 12, 100);  // four column chunks, the last ragged
   check_against_reference({4, 8, 4, 2}, 1, 1, 1);
-  check_against_reference({8, 8, 8, 2}, 2, 5, 9, true);
+  check_against_reference({8, 8, 8, 2}, 2, 5, 9, 0.0);
+  check_against_reference({16, 8, 16, 2}, 2, 5, 9, 0x1p-20);  // int64 sums
+  check_against_reference({8, 8, 8, 2}, 2, 5, 9, 0x1p-12);    // int32 sums, shifts of ~16
 }
 
 // The codes are the tables rounded to nearest, so evaluation and training forwards agree.

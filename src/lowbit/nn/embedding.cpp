@@ -36,14 +36,16 @@ int64_t first_out_of_range(const Tensor& t, int64_t limit) {
   return -1;
 }
 
-// fn(r, out row, word row, position row, type row) for every token r = b*T + t, in parallel
-// over fixed chunks; the word row is nullptr when word is (out then already holds it).
+// fn(out row, word row, position row, type row) for every token r = b*T + t, in parallel over
+// fixed chunks. The word row is word[ids[r]], word[r] when ids is nullptr (rows already
+// gathered), and nullptr when word is (out then already holds it).
 template <class T, class O, class Fn>
 void for_each_token(const int32_t* ids, const int32_t* seg, int64_t b, int64_t t, int64_t c,
                     const T* word, const T* pos, const T* type, O* out, Fn&& fn) {
   parallel_for(b * t, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      fn(out + r * c, word ? word + ids[r] * c : nullptr, pos + (r % t) * c, type + seg[r] * c);
+      fn(out + r * c, word ? word + (ids ? ids[r] : r) * c : nullptr, pos + (r % t) * c,
+         type + seg[r] * c);
   });
 }
 
@@ -271,34 +273,45 @@ void Embedding::backward(const Tensor& dy) {
 Tensor Embedding::forward_int(int64_t b, int64_t t) {
   const int64_t c = hidden();
   const int bits = int_->weight_bits;
+  const QFormat f = IntGemmNumerics::format(bits, false);
   const Param* tables[3] = {&word, &position, &token_type};
-  QTensor q[3];
+  // The word table's codes of the rows in use only (q[0] row r is token r's), with the scale of
+  // the whole table: nearest rounding is element-wise, so they are the table's codes.
+  Tensor rows = Tensor::empty({b * t, c});
+  gather_word(ids_.data<int32_t>(), b * t, c, word.value.data<float>(), rows.data<float>());
+  QTensor q[3] = {quantize_with_amax(rows, f, quantize_amax(word.value, f)),
+                  quantize(position.value, f), quantize(token_type.value, f)};
   int emin = std::numeric_limits<int>::max();  // the finest non-zero scale is 2^emin
+  for (const QTensor& qi : q)
+    if (scale0(qi) > 0) emin = std::min(emin, std::ilogb(scale0(qi)));
+  int shift[3];  // code << shift[i] is table i's value in units of 2^emin
   for (int i = 0; i < 3; ++i) {
-    q[i] = quantize(tables[i]->value, IntGemmNumerics::format(bits, false), int_->seed,
-                    IntGemmNumerics::stream(tables[i]->name, step_, 1));
-    if (scale0(q[i]) > 0) emin = std::min(emin, std::ilogb(scale0(q[i])));
-  }
-  int64_t align[3];  // code * align[i] is table i's value in units of 2^emin
-  for (int i = 0; i < 3; ++i) {
-    const int k = scale0(q[i]) > 0 ? std::ilogb(scale0(q[i])) - emin : 0;
-    LB_CHECK(k <= 60 - bits, "[embedding ", name_, "] ", tables[i]->name, "'s scale is 2^", k,
-             " times the finest table's: too far apart for an exact int64 sum (a table almost all "
-             "zero?)");
-    align[i] = int64_t(1) << k;
+    shift[i] = scale0(q[i]) > 0 ? std::ilogb(scale0(q[i])) - emin : 0;
+    LB_CHECK(shift[i] <= 60 - bits, "[embedding ", name_, "] ", tables[i]->name, "'s scale is 2^",
+             shift[i], " times the finest table's: too far apart for an exact int64 sum (a table "
+             "almost all zero?)");
   }
   const float s = emin == std::numeric_limits<int>::max() ? 0.0f : std::ldexp(1.0f, emin);
   Tensor out = Tensor::empty({b * t, c});
+  // The sum of three codes below 2^(bits-1) shifted by at most kmax is below 2^(bits + kmax + 1):
+  // int32 (which converts to f32 in vector registers) where that fits, else int64; both exact.
+  const int kmax = std::max({shift[0], shift[1], shift[2]});
   with_codes(q[0], [&](const auto* w) {
     using Q = std::remove_cv_t<std::remove_pointer_t<decltype(w)>>;  // one width for all three
-    for_each_token(ids_.data<int32_t>(), segments_.data<int32_t>(), b, t, c, w,
-                   q[1].codes.data<Q>(), q[2].codes.data<Q>(), out.data<float>(),
-                   [&](float* __restrict o, const Q* wr, const Q* __restrict pr,
-                       const Q* __restrict sr) {
-                     for (int64_t j = 0; j < c; ++j)
-                       o[j] = static_cast<float>(wr[j] * align[0] + pr[j] * align[1] +
-                                                 sr[j] * align[2]) * s;
-                   });
+    auto sum_rows = [&](auto zero) {
+      using A = decltype(zero);
+      for_each_token(nullptr, segments_.data<int32_t>(), b, t, c, w,
+                     q[1].codes.data<Q>(), q[2].codes.data<Q>(), out.data<float>(),
+                     [&](float* __restrict o, const Q* wr, const Q* __restrict pr,
+                         const Q* __restrict sr) {
+#pragma omp simd
+                       for (int64_t j = 0; j < c; ++j)
+                         o[j] = static_cast<float>((A(wr[j]) << shift[0]) + (A(pr[j]) << shift[1]) +
+                                                   (A(sr[j]) << shift[2])) * s;
+                     });
+    };
+    if (bits + kmax + 1 <= 31) sum_rows(int32_t{0});
+    else sum_rows(int64_t{0});
   });
   return out;
 }

@@ -15,8 +15,9 @@ namespace lowbit::nn {
 namespace {
 
 constexpr int64_t kRowsPerChunk = 32;
-// C S2 < C^2 2^30 and sum(e g h) < C 2^45 stay below 2^63 for 16-bit codes up to this width.
-constexpr int64_t kMaxHidden = int64_t(1) << 16;
+// Up to this width, with 16-bit codes, C q - S1 and e g fit in int32 and C S2 and sum(e g h)
+// in int64, so the loops below widen only where they must (and vectorize).
+constexpr int64_t kMaxHidden = int64_t(1) << 15;
 
 float scale0(const QTensor& q) { return q.scales.data<float>()[0]; }
 
@@ -30,13 +31,15 @@ void normalize_rows(const Q* q, float s, int64_t m, int64_t c, double eps, float
       int64_t s1 = 0, s2 = 0;
       for (int64_t j = 0; j < c; ++j) {
         s1 += qr[j];
-        s2 += int64_t(qr[j]) * qr[j];
+        s2 += int32_t(qr[j]) * qr[j];
       }
       const double var = double(s) * s * double(c * s2 - s1 * s1) / (double(c) * c);
       const float rs = static_cast<float>(1 / std::sqrt(var + eps));
       const double a = double(s) * rs / c;
+      const auto c32 = static_cast<int32_t>(c), s1_32 = static_cast<int32_t>(s1);
       float* __restrict xr = xhat + r * c;
-      for (int64_t j = 0; j < c; ++j) xr[j] = static_cast<float>(double(c * qr[j] - s1) * a);
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j) xr[j] = static_cast<float>(double(c32 * qr[j] - s1_32) * a);
       rstd[r] = rs;
     }
   });
@@ -75,16 +78,18 @@ void backward_rows(const E* e, const H* h, const G* g, const float* rstd, Scales
       const H* __restrict hr = h + r * c;
       int64_t t0 = 0, t2 = 0;
       for (int64_t j = 0; j < c; ++j) {
-        const int64_t eg = int64_t(er[j]) * g[j];
+        const int32_t eg = int32_t(er[j]) * g[j];
         t0 += eg;
-        t2 += eg * hr[j];
+        t2 += int64_t(eg) * hr[j];
       }
       const double k = double(rstd[r]) * s.d * s.g;
       const double c0 = double(t0) / c, c2 = double(s.h) * s.h * double(t2) / c;
       float* __restrict out = dx + r * c;
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j)
+        out[j] = static_cast<float>(k * (double(int32_t(er[j]) * g[j]) - c0 - c2 * hr[j]));
       for (int64_t j = 0; j < c; ++j) {
-        out[j] = static_cast<float>(k * (double(int64_t(er[j]) * g[j]) - c0 - c2 * hr[j]));
-        pg[j] += int64_t(er[j]) * hr[j];
+        pg[j] += int32_t(er[j]) * hr[j];
         pb[j] += er[j];
       }
     }
@@ -120,7 +125,7 @@ Tensor IntLayerNorm::forward(const Tensor& x, const Tensor& gamma, const Tensor&
     normalize_rows(q, scale0(xq), m, c, eps, xhat.data<float>(), rstd_.data<float>());
   });
   hq_ = quantize(xhat, IntGemmNumerics::format(cfg_.act_bits, ctx.training), cfg_.seed, stream(3));
-  gq_ = quantize(gamma, IntGemmNumerics::format(cfg_.weight_bits, false), cfg_.seed, stream(1));
+  gq_ = quantize(gamma, IntGemmNumerics::format(cfg_.weight_bits, false));
   dyq_ = QTensor();
   Tensor y = Tensor::empty({m, c});
   with_codes(hq_, [&](const auto* h) {

@@ -18,8 +18,8 @@ namespace lowbit::nn {
 //   dx = rstd s_d s_g (e g - sum(e g) / C - s_h^2 h sum(e g h) / C),
 //   dgamma += s_d s_h sum_rows e h,  dbeta += s_d sum_rows e,
 // every sum over int64 products of codes. x and x̂ round stochastically in training and to
-// nearest in evaluation; stream operands (IntGemmNumerics::stream) 0 = x, 1 = gamma, 2 = dy,
-// 3 = x̂.
+// nearest in evaluation, gamma always to nearest; the stochastic streams are
+// IntGemmNumerics::stream(layer, step, operand) with operand 0 = x, 2 = dy, 3 = x̂.
 class IntLayerNorm {
  public:
   // Throws when a width is outside 2..16.

@@ -34,8 +34,8 @@ class IntGemmNumerics final : public GemmNumerics {
 
   // The format of an operand of `bits` bits: intn, pow2 tensor scale, i8 or i16 storage.
   static QFormat format(int bits, bool stochastic);
-  // Stream of Rng(seed, stream) for (layer, step, operand): 0 = x, 1 = w (a layer norm's gamma,
-  // an embedding's tables), 2 = dy, 3 = a layer norm's normalized x̂; operand < 4.
+  // Stream of Rng(seed, stream) for (layer, step, operand): 0 = x, 1 = w, 2 = dy, 3 = a layer
+  // norm's normalized x̂; operand < 4.
   static uint64_t stream(const std::string& layer, uint64_t step, int operand);
 
  private:
