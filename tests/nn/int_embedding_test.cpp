@@ -50,9 +50,9 @@ std::unique_ptr<Embedding> make(int64_t c, const IntNumericsConfig& cfg) {
 // alignment), 2^-20 puts its scale so far below the others' that 16-bit sums need int64.
 void check_against_reference(const IntNumericsConfig& cfg, int64_t b, int64_t t, int64_t c,
                              double type_scale = 1.0) {
-  SCOPED_TRACE(::testing::Message() << "w" << cfg.weight_bits << " dy" << cfg.grad_bits << " B="
-                                    << b << " T=" << t << " C=" << c << " type scale "
-                                    << type_scale);
+  SCOPED_TRACE(::testing::Message()
+               << "w" << cfg.weight_bits << " dy" << cfg.grad_bits << " B=" << b << " T=" << t
+               << " C=" << c << " type scale " << type_scale);
   auto emb = make(c, cfg);
   float* type = emb->token_type.value.data<float>();
   for (int64_t i = 0; i < emb->token_type.value.numel(); ++i)
@@ -75,7 +75,7 @@ void check_against_reference(const IntNumericsConfig& cfg, int64_t b, int64_t t,
   for (int i = 0; i < 3; ++i) {
     QTensor q = quantize(tables[i]->value, IntGemmNumerics::format(cfg.weight_bits, false));
     codes[i] = qtensor_int_codes(q).to_vector();
-    scale[i] = q.scales.data<float>()[0];
+    scale[i] = tensor_scale(q);
   }
   const int32_t* pi = ids.data<int32_t>();
   const int32_t* ps = seg.data<int32_t>();
@@ -90,7 +90,7 @@ void check_against_reference(const IntNumericsConfig& cfg, int64_t b, int64_t t,
   const QTensor dq = quantize(dy, IntGemmNumerics::format(cfg.grad_bits, true), cfg.seed,
                               IntGemmNumerics::stream("emb", 41, 2));
   const std::vector<double> e = qtensor_int_codes(dq).to_vector();
-  const float sd = dq.scales.data<float>()[0];
+  const float sd = tensor_scale(dq);
   std::vector<std::vector<int64_t>> acc = {std::vector<int64_t>(kVocab * c, 0),
                                            std::vector<int64_t>(kPositions * c, 0),
                                            std::vector<int64_t>(kTypes * c, 0)};
@@ -151,8 +151,10 @@ TEST(IntEmbedding, EdgesAndVariants) {
   auto emb = make(5, {8, 8, 8, 1});
   EXPECT_EQ(emb->forward(Tensor::zeros({0, 3}, DType::i32), Tensor(), {}).shape(), (Shape{0, 5}));
   emb->backward(Tensor::zeros({0, 5}));
-  for (Param* p : emb->params()) EXPECT_EQ(p->grad.to_vector(), std::vector<double>(p->grad.numel(), 0.0));
-  emb->set_int_layer_policy([](const std::string&, LayerKind) { return std::optional<IntNumericsConfig>(); });
+  for (Param* p : emb->params())
+    EXPECT_EQ(p->grad.to_vector(), std::vector<double>(p->grad.numel(), 0.0));
+  emb->set_int_layer_policy(
+      [](const std::string&, LayerKind) { return std::optional<IntNumericsConfig>(); });
   EXPECT_FALSE(emb->is_integer());
   Rng rng(1);
   EmbeddingOptions stable;

@@ -34,8 +34,9 @@ bool same_q(const QTensor& a, const QTensor& b) {
   return same_bits(a.codes, b.codes) && same_bits(a.scales, b.scales) && a.shape == b.shape;
 }
 
-std::vector<double> codes_of(const QTensor& q) { return qtensor_int_codes(q).to_vector(); }
-double scale_of(const QTensor& q) { return q.scales.data<float>()[0]; }
+std::vector<double> codes_of(const QTensor& q) {
+  return qtensor_int_codes(q).to_vector();
+}
 
 IntLayerPolicy int_policy(IntNumericsConfig cfg) {
   return [cfg](const std::string&, LayerKind) { return std::optional<IntNumericsConfig>(cfg); };
@@ -65,8 +66,7 @@ struct Out {
 };
 
 Out run(IntLayerNorm& ln, const Case& k, const ForwardContext& ctx) {
-  Out o{ln.forward(k.x, k.gamma, k.beta, kEps, ctx), Tensor(), k.dgamma0.clone(),
-        k.dbeta0.clone()};
+  Out o{ln.forward(k.x, k.gamma, k.beta, kEps, ctx), Tensor(), k.dgamma0.clone(), k.dbeta0.clone()};
   o.dx = ln.backward(k.dy, o.dgamma, o.dbeta);
   return o;
 }
@@ -74,9 +74,9 @@ Out run(IntLayerNorm& ln, const Case& k, const ForwardContext& ctx) {
 // The reference: the class comment's formulas in double on the codes, with a two-pass mean and
 // variance (not the layer's C S2 - S1^2), so the statistics are checked by another route.
 void check_against_reference(IntNumericsConfig cfg, int64_t m, int64_t c, bool training) {
-  SCOPED_TRACE(::testing::Message() << "w" << cfg.weight_bits << " x" << cfg.act_bits << " dy"
-                                    << cfg.grad_bits << " M=" << m << " C=" << c
-                                    << (training ? " train" : " eval"));
+  SCOPED_TRACE(::testing::Message()
+               << "w" << cfg.weight_bits << " x" << cfg.act_bits << " dy" << cfg.grad_bits
+               << " M=" << m << " C=" << c << (training ? " train" : " eval"));
   const std::string name = "encoder.1.ln2";
   const ForwardContext ctx{training, 29};
   const Case k = make_case(m, c, 7);
@@ -86,11 +86,12 @@ void check_against_reference(IntNumericsConfig cfg, int64_t m, int64_t c, bool t
   const QTensor xq =
       quantize(k.x, IntGemmNumerics::format(cfg.act_bits, training), cfg.seed, stream(0));
   const QTensor gq = quantize(k.gamma, IntGemmNumerics::format(cfg.weight_bits, false));
-  const QTensor dq = quantize(k.dy, IntGemmNumerics::format(cfg.grad_bits, true), cfg.seed, stream(2));
+  const QTensor dq =
+      quantize(k.dy, IntGemmNumerics::format(cfg.grad_bits, true), cfg.seed, stream(2));
   EXPECT_TRUE(same_q(ln.saved_gamma(), gq)) << "gamma codes";
   EXPECT_TRUE(same_q(ln.saved_dy(), dq)) << "dy codes";
   const std::vector<double> q = codes_of(xq), e = codes_of(dq), g = codes_of(gq);
-  const double sx = scale_of(xq), sd = scale_of(dq), sg = scale_of(gq);
+  const double sx = tensor_scale(xq), sd = tensor_scale(dq), sg = tensor_scale(gq);
 
   // Statistics: rstd within one f32 rounding (and double noise) of the two-pass value; x̂ from
   // the layer's rstd, rounded to f32 and quantized with stream 3, gives the layer's codes.
@@ -111,7 +112,7 @@ void check_against_reference(IntNumericsConfig cfg, int64_t m, int64_t c, bool t
       quantize(xhat, IntGemmNumerics::format(cfg.act_bits, training), cfg.seed, stream(3));
   ASSERT_TRUE(same_q(ln.saved_xhat(), hq)) << "x̂ codes";
   const std::vector<double> h = codes_of(hq);
-  const double sh = scale_of(hq);
+  const double sh = tensor_scale(hq);
 
   // y = (h sh)(g sg) + beta: the product is exact in double, so f32(product) + beta is the
   // layer's result bit for bit.
@@ -154,8 +155,8 @@ TEST(IntLayerNorm, MatchesDoubleReferenceOnTheCodes) {
   }
   check_against_reference({8, 12, 16, 3}, 33, 17, true);  // mixed widths: i8, i16 codes mixed
   check_against_reference({4, 4, 4, 3}, 5, 9, true);
-  check_against_reference({8, 8, 8, 3}, 1, 1, true);      // C = 1: x̂ = 0, y = beta
-  check_against_reference({8, 8, 8, 3}, 70, 128, true);   // three row chunks
+  check_against_reference({8, 8, 8, 3}, 1, 1, true);     // C = 1: x̂ = 0, y = beta
+  check_against_reference({8, 8, 8, 3}, 70, 128, true);  // three row chunks
 }
 
 // At 16 bits (x and x̂ rounded to nearest: an evaluation forward; dy stochastic) the integer
@@ -188,10 +189,11 @@ TEST(IntLayerNorm, Int16MatchesTheF64LayerNormWithinTheQuantizationBound) {
   z.dgamma0 = Tensor::zeros({c});
   z.dbeta0 = Tensor::zeros({c});
   const Out o = run(ln, z, ForwardContext{false, 3});
-  const double ex = scale_of(quantize(k.x, IntGemmNumerics::format(16, false))) / 2;
-  const double eh = scale_of(ln.saved_xhat()) / 2, eg = scale_of(ln.saved_gamma()) / 2;
-  const double ed = scale_of(ln.saved_dy());
-  const std::vector<double> xv = x64.to_vector(), dyv = dy64.to_vector(), gv = k.gamma.to(DType::f64).to_vector();
+  const double ex = tensor_scale(quantize(k.x, IntGemmNumerics::format(16, false))) / 2;
+  const double eh = tensor_scale(ln.saved_xhat()) / 2, eg = tensor_scale(ln.saved_gamma()) / 2;
+  const double ed = tensor_scale(ln.saved_dy());
+  const std::vector<double> xv = x64.to_vector(), dyv = dy64.to_vector(),
+                            gv = k.gamma.to(DType::f64).to_vector();
   const std::vector<double> dxv = dx64.to_vector();
   std::vector<double> tg(c, 0.0), sum_g(c, 0.0), sum_b(c, 0.0);
   for (int64_t r = 0; r < m; ++r) {
@@ -249,8 +251,8 @@ TEST(IntLayerNorm, SeededRoundingAndEvalDeterminism) {
   const auto base = once("ln", 1, {true, 5});
   const auto again = once("ln", 1, {true, 5});
   for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(same(base, again, i)) << "result " << i;
-  for (const auto& other : {once("ln", 1, {true, 6}), once("ln", 2, {true, 5}),
-                            once("ln.other", 1, {true, 5})}) {
+  for (const auto& other :
+       {once("ln", 1, {true, 6}), once("ln", 2, {true, 5}), once("ln.other", 1, {true, 5})}) {
     EXPECT_FALSE(same(base, other, 0)) << "y";
     EXPECT_FALSE(same(base, other, 1)) << "dx";
   }
@@ -282,13 +284,12 @@ TEST(IntLayerNorm, ZeroRowsAndAllZeroInput) {
   EXPECT_EQ(ln.backward(Tensor::zeros({0, 5}), dg, db).shape(), (Shape{0, 5}));
   EXPECT_EQ(dg.to_vector(), std::vector<double>(5, 0.0));
   // An all-zero input has scale 0 and x̂ = 0, so y = beta exactly; a zero dy adds nothing.
-  EXPECT_EQ(ln.forward(Tensor::zeros({3, 5}), gamma, beta, kEps, {true, 0}).to_vector(),
-            [&] {
-              std::vector<double> v;
-              for (int r = 0; r < 3; ++r)
-                for (double b : beta.to_vector()) v.push_back(b);
-              return v;
-            }());
+  EXPECT_EQ(ln.forward(Tensor::zeros({3, 5}), gamma, beta, kEps, {true, 0}).to_vector(), [&] {
+    std::vector<double> v;
+    for (int r = 0; r < 3; ++r)
+      for (double b : beta.to_vector()) v.push_back(b);
+    return v;
+  }());
   EXPECT_EQ(ln.backward(Tensor::zeros({3, 5}), dg, db).to_vector(), std::vector<double>(15, 0.0));
   EXPECT_EQ(db.to_vector(), std::vector<double>(5, 0.0));
   EXPECT_THROW(ln.backward(Tensor::zeros({2, 5}), dg, db), Error);
@@ -319,7 +320,8 @@ TEST(IntLayerNorm, LayerNormHook) {
   LayerNorm plain("enc.0.ln1", 12, kEps, DType::f32);
   plain.gamma.value.copy_from(k.gamma);
   plain.beta.value.copy_from(k.beta);
-  ln.set_int_layer_policy([](const std::string&, LayerKind) { return std::optional<IntNumericsConfig>(); });
+  ln.set_int_layer_policy(
+      [](const std::string&, LayerKind) { return std::optional<IntNumericsConfig>(); });
   EXPECT_EQ(ln.int_numerics(), nullptr);
   EXPECT_TRUE(same_bits(ln.forward(k.x, {true, 4}), plain.forward(k.x)));
   EXPECT_TRUE(same_bits(ln.backward(k.dy), plain.backward(k.dy)));

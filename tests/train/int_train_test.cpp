@@ -99,15 +99,19 @@ TEST(IntTraining, ReportSaysWhichNormsAndEmbeddingsAreInteger) {
   r.set("numerics.int_layer_norm=false");
   std::string s = report(r);
   EXPECT_NE(s.find("  encoder.0.ln1: f32 layer norm (numerics.int_layer_norm = false)"),
-            std::string::npos) << s;
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find("  embeddings: int embedding (dfp, pow2 tensor scale): tables int8 rne"),
-            std::string::npos) << s;
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find("layer norm, residual"), std::string::npos) << s;
   r = int_recipe();
   r.set("model.stable_embedding=true");
   s = report(r, true);
   EXPECT_NE(s.find("  embeddings: f32 embedding (model.stable_embedding: the integer embedding "
-                   "covers dense tables only)"), std::string::npos) << s;
+                   "covers dense tables only)"),
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find("  embeddings.word_ln: int layer norm"), std::string::npos) << s;
   EXPECT_NE(s.find("embeddings, residual"), std::string::npos) << s;
   r = Recipe::defaults();  // fp32: no per-layer lines for norms and embeddings

@@ -70,7 +70,8 @@ BertEncoding BertClassifier::encode(const ModelInput& in, const nn::ForwardConte
   LB_CHECK(in.ids.defined(), "[bert] the batch has no token ids (is data.task an image task?)");
   batch_ = in.ids.dim(0);
   seq_ = in.ids.dim(1);
-  Tensor h = embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments, ctx), ctx), ctx);
+  Tensor h =
+      embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments, ctx), ctx), ctx);
   levels_.assign(1, h);
   for (auto& b : blocks_) {
     h = b->forward(h, batch_, seq_, in.mask, ctx);

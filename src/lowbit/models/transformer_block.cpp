@@ -40,7 +40,8 @@ Tensor TransformerBlock::feed_forward_backward(const Tensor& dy) {
 Tensor TransformerBlock::forward(const Tensor& x, int64_t batch, int64_t seq, const Tensor& mask,
                                  const nn::ForwardContext& ctx) {
   if (cfg_.pre_norm) {
-    Tensor h = attn_out_drop_.forward(attn_.forward(ln1_.forward(x, ctx), batch, seq, mask, ctx), ctx);
+    Tensor h =
+        attn_out_drop_.forward(attn_.forward(ln1_.forward(x, ctx), batch, seq, mask, ctx), ctx);
     nn::add_inplace(h, x);
     Tensor y = feed_forward(ln2_.forward(h, ctx), ctx);
     nn::add_inplace(y, h);

@@ -121,8 +121,6 @@ void add_scaled_rows(const std::vector<int64_t>& acc, const int32_t* dest, int64
   });
 }
 
-float scale0(const QTensor& q) { return q.scales.data<float>()[0]; }
-
 }  // namespace
 
 Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int64_t type_vocab,
@@ -169,8 +167,9 @@ void Embedding::set_int_layer_policy(const IntLayerPolicy& policy) {
   if (word_ln_) word_ln_->set_int_layer_policy(policy);
   std::optional<IntNumericsConfig> cfg = policy(name_, LayerKind::embedding);
   if (cfg) {
-    LB_CHECK(!word_ln_ && !word_tt_, "[embedding ", name_, "] the integer embedding covers dense "
-             "tables only, not a ", word_tt_ ? "tensor-train" : "stable", " word table");
+    LB_CHECK(!word_ln_ && !word_tt_, "[embedding ", name_,
+             "] the integer embedding covers dense tables only, not a ",
+             word_tt_ ? "tensor-train" : "stable", " word table");
     LB_CHECK(dtype_ == DType::f32, "[embedding ", name_, "] tables are ", dtype_name(dtype_),
              "; the integer embedding trains in f32");
     int_numerics_check(name_, *cfg);
@@ -179,9 +178,9 @@ void Embedding::set_int_layer_policy(const IntLayerPolicy& policy) {
 }
 
 std::string Embedding::describe_int(const IntNumericsConfig& cfg) {
-  return cat("int embedding (dfp, pow2 tensor scale): tables int", cfg.weight_bits, " rne, a "
-             "row's three codes summed aligned in int64; dy int", cfg.grad_bits, " sr, its codes "
-             "scatter-added in int64 in token order");
+  return cat("int embedding (dfp, pow2 tensor scale): tables int", cfg.weight_bits,
+             " rne, a row's three codes summed aligned in int64; dy int", cfg.grad_bits,
+             " sr, its codes scatter-added in int64 in token order");
 }
 
 Tensor Embedding::forward(const Tensor& ids, const Tensor& segments, const ForwardContext& ctx) {
@@ -283,13 +282,14 @@ Tensor Embedding::forward_int(int64_t b, int64_t t) {
                   quantize(position.value, f), quantize(token_type.value, f)};
   int emin = std::numeric_limits<int>::max();  // the finest non-zero scale is 2^emin
   for (const QTensor& qi : q)
-    if (scale0(qi) > 0) emin = std::min(emin, std::ilogb(scale0(qi)));
+    if (tensor_scale(qi) > 0) emin = std::min(emin, std::ilogb(tensor_scale(qi)));
   int shift[3];  // code << shift[i] is table i's value in units of 2^emin
   for (int i = 0; i < 3; ++i) {
-    shift[i] = scale0(q[i]) > 0 ? std::ilogb(scale0(q[i])) - emin : 0;
+    shift[i] = tensor_scale(q[i]) > 0 ? std::ilogb(tensor_scale(q[i])) - emin : 0;
     LB_CHECK(shift[i] <= 60 - bits, "[embedding ", name_, "] ", tables[i]->name, "'s scale is 2^",
-             shift[i], " times the finest table's: too far apart for an exact int64 sum (a table "
-             "almost all zero?)");
+             shift[i],
+             " times the finest table's: too far apart for an exact int64 sum (a table almost all "
+             "zero?)");
   }
   const float s = emin == std::numeric_limits<int>::max() ? 0.0f : std::ldexp(1.0f, emin);
   Tensor out = Tensor::empty({b * t, c});
@@ -300,18 +300,21 @@ Tensor Embedding::forward_int(int64_t b, int64_t t) {
     using Q = std::remove_cv_t<std::remove_pointer_t<decltype(w)>>;  // one width for all three
     auto sum_rows = [&](auto zero) {
       using A = decltype(zero);
-      for_each_token(nullptr, segments_.data<int32_t>(), b, t, c, w,
-                     q[1].codes.data<Q>(), q[2].codes.data<Q>(), out.data<float>(),
-                     [&](float* __restrict o, const Q* wr, const Q* __restrict pr,
-                         const Q* __restrict sr) {
+      for_each_token(
+          nullptr, segments_.data<int32_t>(), b, t, c, w, q[1].codes.data<Q>(),
+          q[2].codes.data<Q>(), out.data<float>(),
+          [&](float* __restrict o, const Q* wr, const Q* __restrict pr, const Q* __restrict sr) {
 #pragma omp simd
-                       for (int64_t j = 0; j < c; ++j)
-                         o[j] = static_cast<float>((A(wr[j]) << shift[0]) + (A(pr[j]) << shift[1]) +
-                                                   (A(sr[j]) << shift[2])) * s;
-                     });
+            for (int64_t j = 0; j < c; ++j)
+              o[j] = static_cast<float>((A(wr[j]) << shift[0]) + (A(pr[j]) << shift[1]) +
+                                        (A(sr[j]) << shift[2])) *
+                     s;
+          });
     };
-    if (bits + kmax + 1 <= 31) sum_rows(int32_t{0});
-    else sum_rows(int64_t{0});
+    if (bits + kmax + 1 <= 31)
+      sum_rows(int32_t{0});
+    else
+      sum_rows(int64_t{0});
   });
   return out;
 }
@@ -340,9 +343,9 @@ void Embedding::backward_int(const Tensor& dy) {
     scatter_rows(slot.data(), segments_.data<int32_t>(), n, t, c, e, aw.data(), ap.data(),
                  at.data());
   });
-  add_scaled_rows(aw, used.data(), u, c, scale0(dq), word);
-  add_scaled_rows(ap, nullptr, t, c, scale0(dq), position);
-  add_scaled_rows(at, nullptr, types, c, scale0(dq), token_type);
+  add_scaled_rows(aw, used.data(), u, c, tensor_scale(dq), word);
+  add_scaled_rows(ap, nullptr, t, c, tensor_scale(dq), position);
+  add_scaled_rows(at, nullptr, types, c, tensor_scale(dq), token_type);
 }
 
 }  // namespace lowbit::nn

@@ -19,8 +19,6 @@ constexpr int64_t kRowsPerChunk = 32;
 // in int64, so the loops below widen only where they must (and vectorize).
 constexpr int64_t kMaxHidden = int64_t(1) << 15;
 
-float scale0(const QTensor& q) { return q.scales.data<float>()[0]; }
-
 // Row statistics from the x codes, then x̂ (M, C) in f32 and rstd (M).
 template <class Q>
 void normalize_rows(const Q* q, float s, int64_t m, int64_t c, double eps, float* xhat,
@@ -68,11 +66,9 @@ struct Scales {
 template <class E, class H, class G>
 void backward_rows(const E* e, const H* h, const G* g, const float* rstd, Scales s, int64_t m,
                    int64_t c, float* dx, int64_t* seh, int64_t* se) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<int64_t> part(static_cast<size_t>(2 * chunks * c), 0);
-  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    int64_t* __restrict pg = part.data() + 2 * (r0 / kRowsPerChunk) * c;
-    int64_t* __restrict pb = pg + c;
+  auto rows = [&](int64_t r0, int64_t r1, int64_t* part) {  // part: the chunk's seh, se
+    int64_t* __restrict pg = part;
+    int64_t* __restrict pb = part + c;
     for (int64_t r = r0; r < r1; ++r) {
       const E* __restrict er = e + r * c;
       const H* __restrict hr = h + r * c;
@@ -93,12 +89,13 @@ void backward_rows(const E* e, const H* h, const G* g, const float* rstd, Scales
         pb[j] += er[j];
       }
     }
-  });
-  for (int64_t k = 0; k < chunks; ++k)
+  };
+  parallel_reduce_chunks<int64_t>(m, kRowsPerChunk, 2 * c, rows, [&](const int64_t* part) {
     for (int64_t j = 0; j < c; ++j) {
-      seh[j] += part[2 * k * c + j];
-      se[j] += part[(2 * k + 1) * c + j];
+      seh[j] += part[j];
+      se[j] += part[c + j];
     }
+  });
 }
 
 }  // namespace
@@ -122,7 +119,7 @@ Tensor IntLayerNorm::forward(const Tensor& x, const Tensor& gamma, const Tensor&
   Tensor xhat = Tensor::empty({m, c});
   rstd_ = Tensor::empty({m});
   with_codes(xq, [&](const auto* q) {
-    normalize_rows(q, scale0(xq), m, c, eps, xhat.data<float>(), rstd_.data<float>());
+    normalize_rows(q, tensor_scale(xq), m, c, eps, xhat.data<float>(), rstd_.data<float>());
   });
   hq_ = quantize(xhat, IntGemmNumerics::format(cfg_.act_bits, ctx.training), cfg_.seed, stream(3));
   gq_ = quantize(gamma, IntGemmNumerics::format(cfg_.weight_bits, false));
@@ -130,7 +127,7 @@ Tensor IntLayerNorm::forward(const Tensor& x, const Tensor& gamma, const Tensor&
   Tensor y = Tensor::empty({m, c});
   with_codes(hq_, [&](const auto* h) {
     with_codes(gq_, [&](const auto* g) {
-      affine_rows(h, g, scale0(hq_) * scale0(gq_), beta.data<float>(), m, c, y.data<float>());
+      affine_rows(h, g, tensor_scale(hq_) * tensor_scale(gq_), beta.data<float>(), m, c, y.data<float>());
     });
   });
   return y;
@@ -138,8 +135,8 @@ Tensor IntLayerNorm::forward(const Tensor& x, const Tensor& gamma, const Tensor&
 
 Tensor IntLayerNorm::backward(const Tensor& dy, Tensor& dgamma, Tensor& dbeta) {
   LB_CHECK(hq_.codes.defined(), "[int layer_norm ", layer_, "] backward before forward");
-  LB_CHECK(dy.dtype() == DType::f32, "[int layer_norm ", layer_, "] dy is ",
-           dtype_name(dy.dtype()), ", expected f32");
+  LB_CHECK(dy.dtype() == DType::f32, "[int layer_norm ", layer_, "] dy is ", dtype_name(dy.dtype()),
+           ", expected f32");
   const int64_t m = rows(), c = hq_.shape[1];
   LB_CHECK(dy.shape() == hq_.shape, "[int layer_norm ", layer_, "] dy is ", dy.shape_string(),
            ", expected ", shape_str(hq_.shape));
@@ -147,7 +144,7 @@ Tensor IntLayerNorm::backward(const Tensor& dy, Tensor& dgamma, Tensor& dbeta) {
                   IntGemmNumerics::stream(layer_, step_, 2));
   Tensor dx = Tensor::empty({m, c});
   std::vector<int64_t> seh(static_cast<size_t>(c), 0), se(static_cast<size_t>(c), 0);
-  const Scales s{scale0(dyq_), scale0(hq_), scale0(gq_)};
+  const Scales s{tensor_scale(dyq_), tensor_scale(hq_), tensor_scale(gq_)};
   with_codes(dyq_, [&](const auto* e) {
     with_codes(hq_, [&](const auto* h) {
       with_codes(gq_, [&](const auto* g) {
@@ -169,7 +166,8 @@ std::string IntLayerNorm::describe(const IntNumericsConfig& cfg) {
   auto w = [](int b) { return "int" + std::to_string(b); };
   return cat("int layer norm (dfp, pow2 tensor scale): x ", w(cfg.act_bits), " sr/rne-eval, x̂ ",
              w(cfg.act_bits), " sr/rne-eval, gamma ", w(cfg.weight_bits), " rne, dy ",
-             w(cfg.grad_bits), " sr; mean, variance, x̂ gamma and the backward sums in int64; "
+             w(cfg.grad_bits),
+             " sr; mean, variance, x̂ gamma and the backward sums in int64; "
              "rstd and the beta add in f32");
 }
 

@@ -49,6 +49,11 @@ class IntGemmNumerics final : public GemmNumerics {
 
 std::unique_ptr<GemmNumerics> make_int_numerics(const std::string& layer, IntNumericsConfig cfg);
 
+// The one scale of a tensor-granularity QTensor (a power of two in dynamic fixed point).
+inline float tensor_scale(const QTensor& q) {
+  return q.scales.data<float>()[0];
+}
+
 // fn(codes) with q's codes as const int8_t* (i8 storage) or const int16_t* (i16), so integer
 // loops are written once for both widths.
 template <class Fn>

@@ -54,11 +54,9 @@ void forward_t(const T* x, const T* gamma, const T* beta, int64_t m, int64_t c, 
 template <class T>
 void backward_t(const T* x, const T* dy, const T* gamma, const T* mean, const T* rstd, int64_t m,
                 int64_t c, T* dx, T* dgamma, T* dbeta) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<T> part(static_cast<size_t>(2 * chunks * c), T(0));  // per chunk: dgamma, dbeta
-  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    T* __restrict pg = part.data() + 2 * (r0 / kRowsPerChunk) * c;
-    T* __restrict pb = pg + c;
+  auto rows = [&](int64_t r0, int64_t r1, T* part) {  // part: the chunk's dgamma, dbeta
+    T* __restrict pg = part;
+    T* __restrict pb = part + c;
     for (int64_t r = r0; r < r1; ++r) {
       const T* __restrict xr = x + r * c;
       const T* __restrict dr = dy + r * c;
@@ -76,16 +74,14 @@ void backward_t(const T* x, const T* dy, const T* gamma, const T* mean, const T*
         pb[j] += dr[j];
       }
     }
-  });
-  for (int64_t k = 0; k < chunks; ++k) {
-    const T* __restrict pg = part.data() + 2 * k * c;
-    const T* __restrict pb = pg + c;
+  };
+  parallel_reduce_chunks<T>(m, kRowsPerChunk, 2 * c, rows, [&](const T* part) {
 #pragma omp simd
     for (int64_t j = 0; j < c; ++j) {
-      dgamma[j] += pg[j];
-      dbeta[j] += pb[j];
+      dgamma[j] += part[j];
+      dbeta[j] += part[c + j];
     }
-  }
+  });
 }
 
 }  // namespace

@@ -104,8 +104,9 @@ std::string float_parts(const Recipe& r) {
     s += "the [CLS] and position-embedding add, ";
   else if (!is_int || !int_layer_off_reason(r, nn::LayerKind::embedding).empty())
     s += "embeddings, ";
-  return s + "residual adds, bias adds and bias gradients, the loss, optimizer and f32 master "
-             "weights";
+  return s +
+         "residual adds, bias adds and bias gradients, the loss, optimizer and f32 master "
+         "weights";
 }
 
 }  // namespace
