@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <vector>
 
 namespace lowbit {
 
@@ -41,6 +42,18 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+// A reduction under the rule above: fn(begin, end, partial) adds the share of the chunk
+// [begin, end) of parallel_for(n, grain, ...) into that chunk's own `width` zeroed values, then
+// combine(partial) is called for each chunk in chunk order.
+template <class A, class Fn, class Combine>
+void parallel_reduce_chunks(int64_t n, int64_t grain, int64_t width, Fn&& fn, Combine&& combine) {
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = n > 0 ? (n + grain - 1) / grain : 0;
+  std::vector<A> part(static_cast<size_t>(chunks * width), A(0));
+  parallel_for(n, grain, [&](int64_t b, int64_t e) { fn(b, e, part.data() + b / grain * width); });
+  for (int64_t k = 0; k < chunks; ++k) combine(static_cast<const A*>(part.data() + k * width));
 }
 
 }  // namespace lowbit

@@ -54,6 +54,12 @@ void BertClassifier::set_numerics(const nn::NumericsPolicy& policy) {
   head_.set_numerics(policy);
 }
 
+void BertClassifier::set_int_layer_policy(const nn::IntLayerPolicy& policy) {
+  embed_.set_int_layer_policy(policy);
+  embed_ln_.set_int_layer_policy(policy);
+  for (auto& b : blocks_) b->set_int_layer_policy(policy);
+}
+
 std::string BertClassifier::describe() const {
   return cat("bert: layers ", cfg_.layers, ", hidden ", cfg_.hidden, ", heads ", cfg_.heads,
              ", ffn ", cfg_.ffn, ", vocab ", cfg_.vocab, ", max positions ", cfg_.max_positions,
@@ -64,7 +70,8 @@ BertEncoding BertClassifier::encode(const ModelInput& in, const nn::ForwardConte
   LB_CHECK(in.ids.defined(), "[bert] the batch has no token ids (is data.task an image task?)");
   batch_ = in.ids.dim(0);
   seq_ = in.ids.dim(1);
-  Tensor h = embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments)), ctx);
+  Tensor h =
+      embed_drop_.forward(embed_ln_.forward(embed_.forward(in.ids, in.segments, ctx), ctx), ctx);
   levels_.assign(1, h);
   for (auto& b : blocks_) {
     h = b->forward(h, batch_, seq_, in.mask, ctx);

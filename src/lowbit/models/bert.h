@@ -38,6 +38,7 @@ class BertClassifier : public Classifier {
   void set_attention_policy(const nn::AttentionPolicy& policy) override {
     for (auto& b : blocks_) b->set_attention_policy(policy);
   }
+  void set_int_layer_policy(const nn::IntLayerPolicy& policy) override;
   int64_t num_classes() const override { return cfg_.classes; }
   std::string describe() const override;
   std::vector<Tensor> hidden_levels() const override { return levels_; }

@@ -40,18 +40,19 @@ Tensor TransformerBlock::feed_forward_backward(const Tensor& dy) {
 Tensor TransformerBlock::forward(const Tensor& x, int64_t batch, int64_t seq, const Tensor& mask,
                                  const nn::ForwardContext& ctx) {
   if (cfg_.pre_norm) {
-    Tensor h = attn_out_drop_.forward(attn_.forward(ln1_.forward(x), batch, seq, mask, ctx), ctx);
+    Tensor h =
+        attn_out_drop_.forward(attn_.forward(ln1_.forward(x, ctx), batch, seq, mask, ctx), ctx);
     nn::add_inplace(h, x);
-    Tensor y = feed_forward(ln2_.forward(h), ctx);
+    Tensor y = feed_forward(ln2_.forward(h, ctx), ctx);
     nn::add_inplace(y, h);
     return y;
   }
   Tensor a = attn_out_drop_.forward(attn_.forward(x, batch, seq, mask, ctx), ctx);
   nn::add_inplace(a, x);
-  Tensor h = ln1_.forward(a);
+  Tensor h = ln1_.forward(a, ctx);
   Tensor f = feed_forward(h, ctx);
   nn::add_inplace(f, h);
-  return ln2_.forward(f);
+  return ln2_.forward(f, ctx);
 }
 
 Tensor TransformerBlock::backward(const Tensor& dy) {

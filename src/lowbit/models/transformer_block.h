@@ -36,6 +36,10 @@ class TransformerBlock : public nn::Module {
   void set_attention_policy(const nn::AttentionPolicy& policy) override {
     attn_.set_attention_policy(policy);
   }
+  void set_int_layer_policy(const nn::IntLayerPolicy& policy) override {
+    ln1_.set_int_layer_policy(policy);
+    ln2_.set_int_layer_policy(policy);
+  }
 
  private:
   Tensor feed_forward(const Tensor& x, const nn::ForwardContext& ctx);

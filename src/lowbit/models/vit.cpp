@@ -120,7 +120,7 @@ Tensor VitClassifier::forward(const ModelInput& in, const nn::ForwardContext& ct
     h = b->forward(h, batch_, seq_, no_mask, ctx);
     levels_.push_back(h);
   }
-  return head_.forward(first_token_rows(final_ln_.forward(h), batch_, seq_), ctx);
+  return head_.forward(first_token_rows(final_ln_.forward(h, ctx), batch_, seq_), ctx);
 }
 
 void VitClassifier::backward(const Tensor& dlogits) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,22 @@ class Embedding : public Module {
             int64_t hidden, Rng& rng, DType dtype, const EmbeddingOptions& options = {});
   // ids (B, T) i32, segments (B, T) i32 or undefined (all 0) -> (B*T, C) with row b*T + t =
   // word[ids[b,t]] + position[t] + token_type[segments[b,t]]. Keeps copies of ids and segments.
-  Tensor forward(const Tensor& ids, const Tensor& segments);
+  // ctx.step keys the integer backward's stochastic rounding.
+  Tensor forward(const Tensor& ids, const Tensor& segments, const ForwardContext& ctx = {});
   // dy (B*T, C): accumulates into the three tables' gradients, each row in token order.
   void backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
+  // policy(name, LayerKind::embedding) switches the integer embedding on or off (dense f32
+  // tables only: a stable or tensor-train table throws); the stable word norm gets its own.
+  //
+  // Integer embedding: each table is mapped to dynamic fixed point (weight bits, nearest, so
+  // evaluation sees the training codes); a row is the sum of its three codes aligned to the
+  // finest of the three power-of-two scales, in int64 (exact), times that scale (one rounding to
+  // f32). Backward maps dy to dynamic fixed point (grad bits, stochastic, stream operand 2),
+  // scatter-adds its codes into int64 rows in token order and adds them times dy's scale.
+  void set_int_layer_policy(const IntLayerPolicy& policy) override;
+  bool is_integer() const { return int_.has_value(); }
+  static std::string describe_int(const IntNumericsConfig& cfg);  // for the run report
 
   int64_t hidden() const { return hidden_; }
   int64_t vocab() const { return vocab_; }
@@ -50,6 +63,11 @@ class Embedding : public Module {
   DType dtype_;
   std::unique_ptr<LayerNorm> word_ln_;      // stable embedding only
   std::unique_ptr<TtEmbedding> word_tt_;  // tensor-train word table only
+  std::optional<IntNumericsConfig> int_;  // integer embedding
+  uint64_t step_ = 0;                     // ctx.step of the last forward
+
+  Tensor forward_int(int64_t b, int64_t t);
+  void backward_int(const Tensor& dy);
 };
 
 }  // namespace lowbit::nn

@@ -33,6 +33,12 @@ void check_bits(const std::string& layer, const char* what, int bits) {
 
 }  // namespace
 
+void int_numerics_check(const std::string& layer, const IntNumericsConfig& cfg) {
+  check_bits(layer, "weight_bits", cfg.weight_bits);
+  check_bits(layer, "act_bits", cfg.act_bits);
+  check_bits(layer, "grad_bits", cfg.grad_bits);
+}
+
 QFormat IntGemmNumerics::format(int bits, bool stochastic) {
   QFormat f;
   f.storage = bits <= 8 ? DType::i8 : DType::i16;
@@ -50,9 +56,7 @@ uint64_t IntGemmNumerics::stream(const std::string& layer, uint64_t step, int op
 
 IntGemmNumerics::IntGemmNumerics(std::string layer, IntNumericsConfig cfg)
     : layer_(std::move(layer)), cfg_(cfg) {
-  check_bits(layer_, "weight_bits", cfg_.weight_bits);
-  check_bits(layer_, "act_bits", cfg_.act_bits);
-  check_bits(layer_, "grad_bits", cfg_.grad_bits);
+  int_numerics_check(layer_, cfg_);
 }
 
 Tensor IntGemmNumerics::forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) {

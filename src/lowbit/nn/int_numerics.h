@@ -11,13 +11,9 @@
 
 namespace lowbit::nn {
 
-// Bits include the sign: 2..16 (int8 kernels for <= 8, int16 for 9..16).
-struct IntNumericsConfig {
-  int weight_bits = 8;
-  int act_bits = 8;
-  int grad_bits = 8;
-  uint64_t seed = 0;  // train.seed: keys stochastic rounding with (layer, step, operand)
-};
+// IntNumericsConfig (nn/module.h): int8 kernels for <= 8 bits, int16 for 9..16. Throws naming
+// the layer and the pass when a width is outside 2..16.
+void int_numerics_check(const std::string& layer, const IntNumericsConfig& cfg);
 
 // Rounding (docs/DESIGN.md, integer fine-tuning): X and dY are stochastically rounded in
 // training, X to nearest in evaluation; W is always rounded to nearest, so the codes an eval
@@ -38,7 +34,8 @@ class IntGemmNumerics final : public GemmNumerics {
 
   // The format of an operand of `bits` bits: intn, pow2 tensor scale, i8 or i16 storage.
   static QFormat format(int bits, bool stochastic);
-  // Stream of Rng(seed, stream) for (layer, step, operand): 0 = x, 1 = w, 2 = dy.
+  // Stream of Rng(seed, stream) for (layer, step, operand): 0 = x, 1 = w, 2 = dy, 3 = a layer
+  // norm's normalized x̂; operand < 4.
   static uint64_t stream(const std::string& layer, uint64_t step, int operand);
 
  private:
@@ -51,5 +48,20 @@ class IntGemmNumerics final : public GemmNumerics {
 };
 
 std::unique_ptr<GemmNumerics> make_int_numerics(const std::string& layer, IntNumericsConfig cfg);
+
+// The one scale of a tensor-granularity QTensor (a power of two in dynamic fixed point).
+inline float tensor_scale(const QTensor& q) {
+  return q.scales.data<float>()[0];
+}
+
+// fn(codes) with q's codes as const int8_t* (i8 storage) or const int16_t* (i16), so integer
+// loops are written once for both widths.
+template <class Fn>
+decltype(auto) with_codes(const QTensor& q, Fn&& fn) {
+  if (q.codes.dtype() == DType::i8) return fn(q.codes.data<int8_t>());
+  LB_CHECK(q.codes.dtype() == DType::i16, "[with_codes] codes are ", dtype_name(q.codes.dtype()),
+           ", expected i8 or i16");
+  return fn(q.codes.data<int16_t>());
+}
 
 }  // namespace lowbit::nn

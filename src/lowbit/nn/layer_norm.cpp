@@ -3,6 +3,7 @@
 #include "lowbit/nn/layer_norm.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "lowbit/core/parallel.h"
@@ -53,11 +54,9 @@ void forward_t(const T* x, const T* gamma, const T* beta, int64_t m, int64_t c, 
 template <class T>
 void backward_t(const T* x, const T* dy, const T* gamma, const T* mean, const T* rstd, int64_t m,
                 int64_t c, T* dx, T* dgamma, T* dbeta) {
-  const int64_t chunks = (m + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<T> part(static_cast<size_t>(2 * chunks * c), T(0));  // per chunk: dgamma, dbeta
-  parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    T* __restrict pg = part.data() + 2 * (r0 / kRowsPerChunk) * c;
-    T* __restrict pb = pg + c;
+  auto rows = [&](int64_t r0, int64_t r1, T* part) {  // part: the chunk's dgamma, dbeta
+    T* __restrict pg = part;
+    T* __restrict pb = part + c;
     for (int64_t r = r0; r < r1; ++r) {
       const T* __restrict xr = x + r * c;
       const T* __restrict dr = dy + r * c;
@@ -75,16 +74,14 @@ void backward_t(const T* x, const T* dy, const T* gamma, const T* mean, const T*
         pb[j] += dr[j];
       }
     }
-  });
-  for (int64_t k = 0; k < chunks; ++k) {
-    const T* __restrict pg = part.data() + 2 * k * c;
-    const T* __restrict pb = pg + c;
+  };
+  parallel_reduce_chunks<T>(m, kRowsPerChunk, 2 * c, rows, [&](const T* part) {
 #pragma omp simd
     for (int64_t j = 0; j < c; ++j) {
-      dgamma[j] += pg[j];
-      dbeta[j] += pb[j];
+      dgamma[j] += part[j];
+      dbeta[j] += part[c + j];
     }
-  }
+  });
 }
 
 }  // namespace
@@ -105,12 +102,24 @@ void LayerNorm::collect_params(std::vector<Param*>& out) {
   out.push_back(&beta);
 }
 
-Tensor LayerNorm::forward(const Tensor& x) {
+void LayerNorm::set_int_layer_policy(const IntLayerPolicy& policy) {
+  std::optional<IntNumericsConfig> cfg = policy(name_, LayerKind::layer_norm);
+  LB_CHECK(!cfg || gamma.value.dtype() == DType::f32, "[layer_norm ", name_, "] parameters are ",
+           dtype_name(gamma.value.dtype()), "; the integer layer norm trains in f32");
+  int_ = cfg ? std::make_unique<IntLayerNorm>(name_, *cfg) : nullptr;
+}
+
+Tensor LayerNorm::forward(const Tensor& x, const ForwardContext& ctx) {
   LB_CHECK(x.ndim() == 2 && x.dim(1) == hidden(), "[layer_norm ", name_, "] x is ",
            x.shape_string(), ", expected (*, ", hidden(), ")");
   LB_CHECK(x.dtype() == gamma.value.dtype(), "[layer_norm ", name_, "] x is ",
            dtype_name(x.dtype()), " but gamma is ", dtype_name(gamma.value.dtype()));
   const int64_t m = x.dim(0), c = hidden();
+  rows_ = m;
+  if (int_) {
+    x_ = mean_ = rstd_ = Tensor();
+    return int_->forward(x, gamma.value, beta.value, eps_, ctx);
+  }
   x_ = x;
   mean_ = Tensor::empty({m}, x.dtype());
   rstd_ = Tensor::empty({m}, x.dtype());
@@ -125,12 +134,13 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 Tensor LayerNorm::backward(const Tensor& dy) {
-  LB_CHECK(x_.defined(), "[layer_norm ", name_, "] backward called before forward");
-  LB_CHECK(dy.shape() == x_.shape(), "[layer_norm ", name_, "] dy is ", dy.shape_string(),
-           ", expected ", x_.shape_string());
-  LB_CHECK(dy.dtype() == x_.dtype(), "[layer_norm ", name_, "] dy is ", dtype_name(dy.dtype()),
-           ", expected ", dtype_name(x_.dtype()));
-  const int64_t m = x_.dim(0), c = hidden();
+  LB_CHECK(rows_ >= 0, "[layer_norm ", name_, "] backward called before forward");
+  const int64_t m = rows_, c = hidden();
+  LB_CHECK(dy.shape() == Shape({m, c}), "[layer_norm ", name_, "] dy is ", dy.shape_string(),
+           ", expected ", shape_str({m, c}));
+  LB_CHECK(dy.dtype() == gamma.value.dtype(), "[layer_norm ", name_, "] dy is ",
+           dtype_name(dy.dtype()), ", expected ", dtype_name(gamma.value.dtype()));
+  if (int_) return int_->backward(dy, gamma.grad, beta.grad);
   Tensor dx = Tensor::empty({m, c}, dy.dtype());
   if (dy.dtype() == DType::f32)
     backward_t(x_.data<float>(), dy.data<float>(), gamma.value.data<float>(), mean_.data<float>(),

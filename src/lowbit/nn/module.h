@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ struct ForwardContext {
 // How a layer computes its matrix products (gemm_numerics.h), chosen per layer by a policy
 // from the layer's name ("encoder.0.ffn.fc1") and kind.
 class GemmNumerics;
-enum class LayerKind { linear, patch_embed };
+enum class LayerKind { linear, patch_embed, layer_norm, embedding };
 using NumericsPolicy =
     std::function<std::unique_ptr<GemmNumerics>(const std::string& layer, LayerKind kind)>;
 
@@ -48,6 +49,18 @@ struct AttentionOperands {
   std::function<void(float* data, int64_t n)> q, k, v, p;
 };
 using AttentionPolicy = std::function<AttentionOperands(const std::string& attention_layer)>;
+
+// Integer fine-tuning (numerics.mode = int, nn/int_numerics.h): bits include the sign, 2..16.
+struct IntNumericsConfig {
+  int weight_bits = 8;
+  int act_bits = 8;
+  int grad_bits = 8;
+  uint64_t seed = 0;  // train.seed: keys stochastic rounding with (layer, step, operand)
+};
+// Which layer norms (kind layer_norm) and embeddings (kind embedding) compute on dynamic
+// fixed-point codes, with which bits; nullopt keeps the layer in floating point.
+using IntLayerPolicy =
+    std::function<std::optional<IntNumericsConfig>(const std::string& layer, LayerKind kind)>;
 
 class Module {
  public:
@@ -64,6 +77,8 @@ class Module {
   virtual void set_numerics(const NumericsPolicy& policy) {}
   // Hands the attention-operand policy to every SelfAttention, like set_numerics.
   virtual void set_attention_policy(const AttentionPolicy& policy) {}
+  // Hands the integer policy to every LayerNorm and Embedding, like set_numerics.
+  virtual void set_int_layer_policy(const IntLayerPolicy& policy) {}
   void zero_grad() {
     for (Param* p : params()) p->grad.zero_();
   }

@@ -107,15 +107,28 @@ void intn_run(const float* x, int64_t n, int64_t flat0, float s, const QFormat& 
 }
 }  // namespace
 
-QTensor quantize(const Tensor& x, const QFormat& f, uint64_t seed, uint64_t stream) {
+Tensor quantize_amax(const Tensor& x, const QFormat& f) {
   qformat_check("quantize", f);
   check_dtype("quantize", "input", x, DType::f32);
+  return group_amax(x.data<float>(), qview_rows(x.shape()), qview_cols(x.shape()), f);
+}
+
+QTensor quantize(const Tensor& x, const QFormat& f, uint64_t seed, uint64_t stream) {
+  return quantize_with_amax(x, f, quantize_amax(x, f), seed, stream);
+}
+
+QTensor quantize_with_amax(const Tensor& x, const QFormat& f, const Tensor& amax, uint64_t seed,
+                           uint64_t stream) {
+  qformat_check("quantize", f);
+  check_dtype("quantize", "input", x, DType::f32);
+  LB_CHECK(amax.dtype() == DType::f32 && amax.shape() == qscales_shape(f, x.shape()),
+           "[quantize] amax is ", amax.shape_string(), " ", dtype_name(amax.dtype()), ", expected ",
+           shape_str(qscales_shape(f, x.shape())), " f32 for ", qformat_name(f));
   const int64_t rows = qview_rows(x.shape()), cols = qview_cols(x.shape());
   const float* px = x.data<float>();
   QTensor q;
   q.format = f;
   q.shape = x.shape();
-  Tensor amax = group_amax(px, rows, cols, f);
   q.scales = Tensor::empty(amax.shape());
   const float* pa = amax.data<float>();
   float* ps = q.scales.data<float>();

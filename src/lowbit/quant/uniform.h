@@ -13,6 +13,13 @@ namespace lowbit {
 // Stochastic rounding draws element i's word from Rng(seed, stream).u32_at(i) (i = flat index),
 // so the result does not depend on the thread count. Throws on non-finite input (amax not finite).
 QTensor quantize(const Tensor& x, const QFormat& format, uint64_t seed = 0, uint64_t stream = 0);
+// The two halves of quantize(): the largest magnitude of every scale group of x (f32,
+// qscales_shape), and the quantization with those maxima given instead of measured, so part of a
+// tensor can be quantized with the whole tensor's scales (an embedding's gathered rows with
+// their table's); magnitudes above a group's amax saturate.
+Tensor quantize_amax(const Tensor& x, const QFormat& format);
+QTensor quantize_with_amax(const Tensor& x, const QFormat& format, const Tensor& amax,
+                           uint64_t seed = 0, uint64_t stream = 0);
 
 // f32 tensor of q.shape: value(code) * scale.
 Tensor dequantize(const QTensor& q);

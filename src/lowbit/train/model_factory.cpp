@@ -133,6 +133,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     apply_init_from(r, *model);
     model->set_numerics(make_numerics_policy(r));
     model->set_attention_policy(make_attention_policy(r));
+    model->set_int_layer_policy(make_int_layer_policy(r));
     return model;
   }
   LB_CHECK(r.get_string("model.pretrained").empty(),
@@ -156,6 +157,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
   apply_init_from(r, *model);
   model->set_numerics(make_numerics_policy(r));
   model->set_attention_policy(make_attention_policy(r));
+  model->set_int_layer_policy(make_int_layer_policy(r));
   return model;
 }
 

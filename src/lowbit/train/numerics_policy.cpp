@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lowbit/nn/embedding.h"
 #include "lowbit/nn/fp8_numerics.h"
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/int4_numerics.h"
+#include "lowbit/nn/int_layer_norm.h"
 #include "lowbit/nn/int_numerics.h"
 #include "lowbit/nn/qat_numerics.h"
 #include "lowbit/train/recipe.h"
@@ -16,8 +18,8 @@ namespace lowbit {
 
 namespace {
 
-// numerics.mode = int: numerics.bits, overridden per pass and for the patch embedding.
-nn::NumericsPolicy make_int_policy(const Recipe& r) {
+// numerics.mode = int: numerics.bits, overridden per pass.
+nn::IntNumericsConfig int_config(const Recipe& r) {
   auto bits = [&](const char* key) {
     int64_t b = r.get_int(key);
     return static_cast<int>(b != 0 ? b : r.get_int("numerics.bits"));
@@ -27,6 +29,12 @@ nn::NumericsPolicy make_int_policy(const Recipe& r) {
   cfg.act_bits = bits("numerics.act_bits");
   cfg.grad_bits = bits("numerics.grad_bits");
   cfg.seed = static_cast<uint64_t>(r.get_int("train.seed"));
+  return cfg;
+}
+
+// The bits of int_config, and the patch embedding's own.
+nn::NumericsPolicy make_int_policy(const Recipe& r) {
+  const nn::IntNumericsConfig cfg = int_config(r);
   const int patch = static_cast<int>(r.get_int("numerics.patch_embed_bits"));
   return [cfg, patch](const std::string& layer, nn::LayerKind kind) {
     nn::IntNumericsConfig c = cfg;
@@ -63,7 +71,56 @@ nn::NumericsPolicy make_qat_policy(const Recipe& r) {
   return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_qat_numerics(layer, cfg); };
 }
 
+// Why a layer norm or the embedding stays in floating point under numerics.mode = int; "" if not.
+std::string int_layer_off_reason(const Recipe& r, nn::LayerKind kind) {
+  if (kind == nn::LayerKind::layer_norm)
+    return r.get_bool("numerics.int_layer_norm") ? "" : "numerics.int_layer_norm = false";
+  if (!r.get_bool("numerics.int_embedding")) return "numerics.int_embedding = false";
+  for (const char* key : {"model.stable_embedding", "model.tt_embedding"})
+    if (r.get_bool(key)) return cat(key, ": the integer embedding covers dense tables only");
+  return "";
+}
+
+// The report line of a layer norm or the embedding under numerics.mode = int.
+std::string int_layer_line(const Recipe& r, const std::string& layer, nn::LayerKind kind,
+                           const std::optional<nn::IntNumericsConfig>& c) {
+  const bool norm = kind == nn::LayerKind::layer_norm;
+  if (!c)
+    return cat("  ", layer, ": f32 ", norm ? "layer norm" : "embedding", " (",
+               int_layer_off_reason(r, kind), ")\n");
+  return cat("  ", layer, ": ",
+             norm ? nn::IntLayerNorm::describe(*c) : nn::Embedding::describe_int(*c), "\n");
+}
+
+// What stays in floating point under a numerics.mode other than fp32.
+std::string float_parts(const Recipe& r) {
+  const bool is_int = r.get_string("numerics.mode") == "int";
+  std::string s = is_int ? "" : "attention score products (QK^T, PV), ";
+  s += "softmax, GELU, ";
+  s += is_int && r.get_bool("numerics.int_layer_norm")
+           ? "the layer norms' rstd (1/sqrt(var + eps)) and beta add, "
+           : "layer norm, ";
+  if (r.get_string("model.kind") == "vit")
+    s += "the [CLS] and position-embedding add, ";
+  else if (!is_int || !int_layer_off_reason(r, nn::LayerKind::embedding).empty())
+    s += "embeddings, ";
+  return s +
+         "residual adds, bias adds and bias gradients, the loss, optimizer and f32 master "
+         "weights";
+}
+
 }  // namespace
+
+nn::IntLayerPolicy make_int_layer_policy(const Recipe& recipe) {
+  const bool on = recipe.get_string("numerics.mode") == "int";
+  const nn::IntNumericsConfig cfg = on ? int_config(recipe) : nn::IntNumericsConfig{};
+  const bool norm = on && int_layer_off_reason(recipe, nn::LayerKind::layer_norm).empty();
+  const bool embed = on && int_layer_off_reason(recipe, nn::LayerKind::embedding).empty();
+  return [cfg, norm, embed](const std::string&, nn::LayerKind kind) {
+    const bool is_int = kind == nn::LayerKind::layer_norm ? norm : embed;
+    return is_int ? std::optional<nn::IntNumericsConfig>(cfg) : std::nullopt;
+  };
+}
 
 void dfp_fake_quantize(float* x, int64_t n, int bits) {
   float amax = 0;
@@ -117,13 +174,16 @@ std::string numerics_report(const Recipe& recipe, nn::Module& model) {
     return g;
   });
   const std::string mode = recipe.get_string("numerics.mode");
+  nn::IntLayerPolicy int_layers = make_int_layer_policy(recipe);
+  model.set_int_layer_policy([&](const std::string& layer, nn::LayerKind kind) {
+    std::optional<nn::IntNumericsConfig> c = int_layers(layer, kind);
+    if (mode == "int") lines += int_layer_line(recipe, layer, kind, c);
+    return c;
+  });
   if (mode == "int")
     lines += "  attention products (QK^T, PV): forward on dynamic fixed-point operands (exact "
              "integer products), backward in f32 on those operands\n";
-  if (mode != "fp32")
-    lines += cat("  stays in floating point: ", mode == "int" ? "" : "attention score products "
-                 "(QK^T, PV), ", "softmax, GELU, layer norm, embeddings, residual adds, bias adds "
-                 "and bias gradients, the loss, optimizer and f32 master weights\n");
+  if (mode != "fp32") lines += "  stays in floating point: " + float_parts(recipe) + "\n";
   if (mode == "qat")
     lines += "  qat: forward products on LSQ grid values, backward products on f32 gradients; "
              "the step sizes are parameters <layer>.weight_step / <layer>.act_step\n";

@@ -20,12 +20,17 @@ nn::NumericsPolicy make_numerics_policy(const Recipe& recipe);
 // (8 bits: K <= 1024; the products' K is the head size or the sequence length); wider codes
 // round in the f32 sums. The other modes leave the operands in f32.
 nn::AttentionPolicy make_attention_policy(const Recipe& recipe);
+// What the layer norms and the embedding compute on: under numerics.mode = int, dynamic
+// fixed-point codes at the int bits (numerics.int_layer_norm, numerics.int_embedding; the
+// embedding only with dense tables); otherwise, or switched off, floating point (nullopt).
+nn::IntLayerPolicy make_int_layer_policy(const Recipe& recipe);
 // x <- clamp(rne(x / s), +-(2^(bits-1) - 1)) * s with s = 2^ceil(log2(amax / (2^(bits-1) - 1))).
 void dfp_fake_quantize(float* x, int64_t n, int bits);
 
 // The run report's numerics block: `module.set_numerics(policy)` again through a recording
 // wrapper (fresh numerics objects, nothing pending), one "  <layer>: <describe()>" line per
-// layer with matrix products, then what stays in floating point under numerics.mode.
+// layer with matrix products (under numerics.mode = int also per layer norm and embedding,
+// integer or why not), then what stays in floating point under numerics.mode.
 std::string numerics_report(const Recipe& recipe, nn::Module& model);
 
 }  // namespace lowbit

@@ -53,6 +53,11 @@ bool ptq_excluded(const std::string& layer, const std::string& patterns) {
   return false;
 }
 
+// PTQ keeps layer norms and embeddings in f32, also in a model trained with numerics.mode = int.
+const nn::IntLayerPolicy kFloatNormsAndEmbeddings = [](const std::string&, nn::LayerKind) {
+  return std::optional<nn::IntNumericsConfig>();
+};
+
 nn::NumericsPolicy ptq_policy(const PtqLayers& layers) {
   return [layers](const std::string& name, nn::LayerKind) {
     auto it = layers.find(name);
@@ -76,6 +81,7 @@ PtqResult ptq_calibrate(models::Classifier& model, const TaskData& data, int64_t
   });
   std::map<std::string, ActStats> attention_stats;
   model.set_attention_policy(ptq_attention_recorder(attention_stats, o.exclude, &r.excluded));
+  model.set_int_layer_policy(kFloatNormsAndEmbeddings);
   const int64_t n = data.size(true);
   const int64_t total = std::min(n, o.batches * batch_size);
   nn::ForwardContext ctx;  // training = false: no dropout
@@ -108,6 +114,7 @@ PtqResult ptq_calibrate(models::Classifier& model, const TaskData& data, int64_t
 void ptq_install(models::Classifier& model, const PtqLoaded& q) {
   model.set_numerics(ptq_policy(q.layers));
   model.set_attention_policy(ptq_attention_policy(q.attention, q.format));
+  model.set_int_layer_policy(kFloatNormsAndEmbeddings);
 }
 
 void ptq_save(const std::string& dir, const std::vector<nn::Param*>& params, const PtqResult& q,

@@ -105,6 +105,12 @@ constexpr KeyRow kKeys[] = {
     {"numerics.grad_bits", T::integer, "0", R::non_negative, nullptr, "int: dy bits (0 = numerics.bits)"},
     {"numerics.patch_embed_bits", T::integer, "0", R::non_negative, nullptr,
      "int: all bits of the patch embedding (0 = as the other layers)"},
+    {"numerics.int_layer_norm", T::boolean, "true", R::any, nullptr,
+     "int: layer norms on dynamic fixed-point codes (int64 mean, variance, x̂·gamma and backward "
+     "sums; rstd and the beta add in f32); false = f32 layer norms"},
+    {"numerics.int_embedding", T::boolean, "true", R::any, nullptr,
+     "int: embedding look-up and gradient on dynamic fixed-point codes (w / dy bits, int64 sums); "
+     "a stable or tensor-train word table stays f32; false = f32 embedding"},
     {"numerics.hadamard", T::boolean, "true", R::any, nullptr, "int4: Hadamard quantizer in forward"},
     {"numerics.hadamard_block", T::integer, "64", R::positive, nullptr,
      "int4: Hadamard block along K (power of two, divides K)"},
