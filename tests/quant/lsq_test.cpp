@@ -204,7 +204,9 @@ TEST(Lsq, CodesDequantizeToTheForwardBitForBit) {
       }
       EXPECT_GE(lo, -q.q_n());
       EXPECT_LE(hi, q.q_p());
-      if (!sg) EXPECT_EQ(lo, 0) << "negative weights clip to 0 unsigned";
+      if (!sg) {
+        EXPECT_EQ(lo, 0) << "negative weights clip to 0 unsigned";
+      }
     }
 }
 
