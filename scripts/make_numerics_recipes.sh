@@ -21,7 +21,8 @@ for base in bert-wordnet vit-fashion-mnist minilm-wordnet; do
         qat*) echo "# Quantization-aware training with learned step sizes (LSQ, Esser et al. 2020):"
               echo "# ${v#qat}-bit fake-quantized weights and layer inputs, f32 GEMMs and gradients." ;;
         *) echo "# Integer fine-tuning (Tayaranian et al. 2022): x, w, dy in ${v#int}-bit dynamic fixed"
-           echo "# point (one power-of-two scale per tensor), integer GEMMs." ;;
+           echo "# point (one power-of-two scale per tensor): integer GEMMs, attention products, layer"
+           echo "# norms and embedding (numerics.int_layer_norm / int_embedding switch the last two off)." ;;
       esac
       echo
       if [ "$v" = optim8 ]; then
