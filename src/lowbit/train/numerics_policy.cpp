@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "lowbit/nn/embedding.h"
+#include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/nn/fp8_numerics.h"
 #include "lowbit/nn/gemm_numerics.h"
 #include "lowbit/nn/int4_numerics.h"
@@ -123,13 +124,20 @@ nn::IntLayerPolicy make_int_layer_policy(const Recipe& recipe) {
 }
 
 void dfp_fake_quantize(float* x, int64_t n, int bits) {
-  float amax = 0;
-  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  LB_CHECK(bits >= 2 && bits <= 16, "[dfp_fake_quantize] bits = ", bits, ", expected 2..16");
+  const float amax = blockwise_kernels().chosen().absmax(x, n);  // NaN skipped
   if (!(amax > 0) || !std::isfinite(amax)) return;  // all zero (or non-finite: the trainer reports it)
-  const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
-  const float s = std::exp2(std::ceil(std::log2(amax / qmax)));
-  for (int64_t i = 0; i < n; ++i)
-    x[i] = std::clamp(std::nearbyint(x[i] / s), -qmax, qmax) * s;  // exact: s is a power of two
+  const int32_t qmax = (1 << (bits - 1)) - 1;
+  const float s = std::exp2(std::ceil(std::log2(amax / static_cast<float>(qmax))));
+  // x = clamp(rne(x / s), +-qmax) * s, exact since s is a power of two; NaN stays NaN.
+  const IntnQuantKernel& k = intn_quant_kernels().chosen();
+  int16_t codes[1024];
+  for (int64_t i0 = 0; i0 < n; i0 += 1024) {
+    const int64_t len = std::min<int64_t>(1024, n - i0);
+    float* xi = x + i0;
+    k.to_s16(xi, len, s, qmax, codes);
+    for (int64_t i = 0; i < len; ++i) xi[i] = xi[i] != xi[i] ? xi[i] : static_cast<float>(codes[i]) * s;
+  }
 }
 
 nn::AttentionPolicy make_attention_policy(const Recipe& recipe) {
