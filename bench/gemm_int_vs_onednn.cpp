@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
       const float row = 0.5f, col = 0.25f;
       double t_int, t_f32;
       if (lib == "lowbit") {
-        lowbit::ops::IntMatrix a{lowbit::GemmIntSrc::s8, x.data(), k, false, 8};
-        lowbit::ops::IntMatrix b{lowbit::GemmIntSrc::s8, w.data(), k, true, 8};
+        const lowbit::ops::IntMatrix a{lowbit::GemmIntSrc::s8, x.data(), k, false, 8};
+        const lowbit::ops::IntMatrix b{lowbit::GemmIntSrc::s8, w.data(), k, true, 8};
         lowbit::ops::IntOutput o;
         o.mode = lowbit::GemmIntOut::f32;
         o.c = yf.data();
@@ -87,6 +87,11 @@ int main(int argc, char** argv) {
         t_f32 = best_seconds([&] {
           lowbit::ops::gemm(false, true, m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf.data(), n);
         }, reps, min_seconds);
+        lowbit::ops::IntOutput raw;  // the raw int32 sums, for the exactness probe
+        raw.mode = lowbit::GemmIntOut::i32;
+        raw.c = yi.data();
+        raw.ldc = n;
+        lowbit::ops::gemm_int(m, n, k, a, b, raw);
       } else {
         const int32_t co = 0;
         t_int = best_seconds([&] {
@@ -96,15 +101,6 @@ int main(int argc, char** argv) {
         t_f32 = best_seconds([&] {
           dnnl_sgemm('N', 'T', m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf.data(), n);
         }, reps, min_seconds);
-      }
-      if (lib == "lowbit") {  // raw int32 sums for the exactness probe
-        lowbit::ops::IntMatrix a{lowbit::GemmIntSrc::s8, x.data(), k, false, 8};
-        lowbit::ops::IntMatrix b{lowbit::GemmIntSrc::s8, w.data(), k, true, 8};
-        lowbit::ops::IntOutput o;
-        o.mode = lowbit::GemmIntOut::i32;
-        o.c = yi.data();
-        o.ldc = n;
-        lowbit::ops::gemm_int(m, n, k, a, b, o);
       }
       int64_t checked = 0;
       const int64_t wrong = wrong_entries(x, w, yi, m, k, n, &checked);
