@@ -3,12 +3,14 @@
 # -mavx2 etc.) defines a weak (COMDAT) symbol: an inline function or template instantiated there
 # is compiled with that ISA, and the linker may pick that copy for every caller, so code meant to
 # run on any x86-64 would execute AVX2 or AVX-512 instructions. Kernels must call baseline
-# functions (or keep helpers in an unnamed namespace) instead.
+# functions (or keep helpers in an unnamed namespace) instead. Checks the objects of lowbit_core
+# (as optimised) and of lowbit_isa_o0 (the same files at -O0 -fno-inline, where nothing hides
+# behind inlining).
 # Usage: tools/check_isa_objects.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR}
-objects=$(find "$build" -path '*lowbit_core.dir*' \( -name '*_avx2.cpp.o' -o -name '*_avx512*.cpp.o' \
-  -o -name '*_avxvnni.cpp.o' \))
+objects=$(find "$build" \( -path '*lowbit_core.dir*' -o -path '*lowbit_isa_o0.dir*' \) \
+  \( -name '*_avx2.cpp.o' -o -name '*_avx512*.cpp.o' -o -name '*_avxvnni.cpp.o' \))
 [ -n "$objects" ] || { echo "check_isa_objects: no ISA objects under $build" >&2; exit 1; }
 bad=0
 for o in $objects; do

@@ -143,6 +143,29 @@ TEST(GemmF32, PackersMatchLayout) {
 
 // The split over threads never changes a bit: compare 1 and 2 threads on shapes that take the
 // split-M path, the split-N path and multiple k-blocks.
+TEST(GemmF32, ThreadCountDoesNotChangeBits) {
+  int saved = num_threads();
+  struct Shape { int64_t m, n, k; };
+  for (Shape s : {Shape{300, 100, 800}, Shape{5, 300, 600}, Shape{257, 257, 257}}) {
+    for (int t = 0; t < 4; ++t) {
+      bool ta = t & 1, tb = t & 2;
+      Rng rng(static_cast<uint64_t>(s.m * 7 + t));
+      Operand a = ta ? make_operand(rng, s.k, s.m, 0) : make_operand(rng, s.m, s.k, 0);
+      Operand b = tb ? make_operand(rng, s.n, s.k, 0) : make_operand(rng, s.k, s.n, 0);
+      Operand c1 = make_operand(rng, s.m, s.n, 0);
+      Operand c2 = c1;
+      c2.data = c2.storage.data() + 3;
+      set_num_threads(1);
+      ops::gemm(ta, tb, s.m, s.n, s.k, 0.5f, a.data, a.ld, b.data, b.ld, 1.0f, c1.data, c1.ld);
+      set_num_threads(2);
+      ops::gemm(ta, tb, s.m, s.n, s.k, 0.5f, a.data, a.ld, b.data, b.ld, 1.0f, c2.data, c2.ld);
+      ASSERT_EQ(0, std::memcmp(c1.storage.data(), c2.storage.data(), c1.storage.size() * 4))
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " trans_a=" << ta << " trans_b=" << tb;
+    }
+  }
+  set_num_threads(saved);
+}
+
 // A variant's in-place-rows micro-kernel gives the packed micro-kernel's bits, and so does the
 // whole op whichever way A is stored (row-major A reads rows in place, transposed A packs).
 TEST(GemmF32, InPlaceRowsMatchPackedBitForBit) {
@@ -167,41 +190,24 @@ TEST(GemmF32, InPlaceRowsMatchPackedBitForBit) {
               << kern->name << " kc " << kc << " n " << n << " beta " << beta;
         }
   }
-  for (int64_t m : {1, 7, 100}) {
-    Rng rng(static_cast<uint64_t>(m));
-    const int64_t k = 401, n = 37;
-    Operand a = make_operand(rng, m, k, 0), b = make_operand(rng, n, k, 0);
-    std::vector<float> at(static_cast<size_t>(k * m));
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t p = 0; p < k; ++p) at[p * m + i] = a.data[i * k + p];
-    std::vector<float> y1(static_cast<size_t>(m * n)), y2(y1.size());
-    ops::gemm(false, true, m, n, k, 1.0f, a.data, k, b.data, k, 0.0f, y1.data(), n);
-    ops::gemm(true, true, m, n, k, 1.0f, at.data(), m, b.data, k, 0.0f, y2.data(), n);
-    ASSERT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4)) << "m " << m;
-  }
-}
-
-TEST(GemmF32, ThreadCountDoesNotChangeBits) {
-  int saved = num_threads();
-  struct Shape { int64_t m, n, k; };
-  for (Shape s : {Shape{300, 100, 800}, Shape{5, 300, 600}, Shape{257, 257, 257}}) {
-    for (int t = 0; t < 4; ++t) {
-      bool ta = t & 1, tb = t & 2;
-      Rng rng(static_cast<uint64_t>(s.m * 7 + t));
-      Operand a = ta ? make_operand(rng, s.k, s.m, 0) : make_operand(rng, s.m, s.k, 0);
-      Operand b = tb ? make_operand(rng, s.n, s.k, 0) : make_operand(rng, s.k, s.n, 0);
-      Operand c1 = make_operand(rng, s.m, s.n, 0);
-      Operand c2 = c1;
-      c2.data = c2.storage.data() + 3;
-      set_num_threads(1);
-      ops::gemm(ta, tb, s.m, s.n, s.k, 0.5f, a.data, a.ld, b.data, b.ld, 1.0f, c1.data, c1.ld);
-      set_num_threads(2);
-      ops::gemm(ta, tb, s.m, s.n, s.k, 0.5f, a.data, a.ld, b.data, b.ld, 1.0f, c2.data, c2.ld);
-      ASSERT_EQ(0, std::memcmp(c1.storage.data(), c2.storage.data(), c1.storage.size() * 4))
-          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " trans_a=" << ta << " trans_b=" << tb;
+  const Isa saved = isa_cap();
+  for (const GemmF32Kernel* kern : gemm_f32_kernels().runnable()) {
+    if (!kern->micro_rows) continue;
+    isa_cap_set(kern->isa);  // the op then runs this kernel (row-major A in place, transposed packs)
+    for (int64_t m : {1, 7, 100}) {
+      Rng rng(static_cast<uint64_t>(m));
+      const int64_t k = 401, n = 37;
+      Operand a = make_operand(rng, m, k, 0), b = make_operand(rng, n, k, 0);
+      std::vector<float> at(static_cast<size_t>(k * m));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t p = 0; p < k; ++p) at[p * m + i] = a.data[i * k + p];
+      std::vector<float> y1(static_cast<size_t>(m * n)), y2(y1.size());
+      ops::gemm(false, true, m, n, k, 1.0f, a.data, k, b.data, k, 0.0f, y1.data(), n);
+      ops::gemm(true, true, m, n, k, 1.0f, at.data(), m, b.data, k, 0.0f, y2.data(), n);
+      EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4)) << kern->name << " m " << m;
     }
   }
-  set_num_threads(saved);
+  isa_cap_set(saved);
 }
 
 // Called from inside an outer parallel region (e.g. per attention head) it runs single-threaded

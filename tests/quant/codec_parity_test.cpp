@@ -78,26 +78,26 @@ TEST(CodecParity, Fp8EncodeDecode) {
 
 TEST(CodecParity, IntnQuantize) {
   for (int bits : {2, 4, 8, 10, 16})
-    for (int64_t n : kSizes) {
-      std::vector<float> x = data(n, 7 * n + bits, 6.0f, false);
-      if (n > 3) x[3] = NAN;
-      if (n > 4) x[4] = 2.5f * 0.125f;  // a tie: 2.5 -> 2
-      float scale = 0.125f;             // with spread 6, some values saturate
-      int32_t qmax = intn_qmax(bits);
-      std::vector<int16_t> w16(n + 1), g16(n + 1);
-      std::vector<int8_t> w8(n + 1), g8(n + 1);
-      intn_quant_s16_ref(x.data() + 1, n, scale, qmax, w16.data() + 1);
-      if (bits <= 8) intn_quant_s8_ref(x.data() + 1, n, scale, qmax, w8.data() + 1);
-      for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
-        k->to_s16(x.data() + 1, n, scale, qmax, g16.data() + 1);
-        for (int64_t i = 1; i <= n; ++i)
-          ASSERT_EQ(g16[i], w16[i]) << k->name << " s16 bits " << bits << " n " << n << " i " << i - 1;
-        if (bits > 8) continue;
-        k->to_s8(x.data() + 1, n, scale, qmax, g8.data() + 1);
-        for (int64_t i = 1; i <= n; ++i)
-          ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " i " << i - 1;
+    for (int64_t n : kSizes)
+      for (float scale : {0.125f, 0.3f}) {  // 0.3: x / scale is a real division
+        std::vector<float> x = data(n, 7 * n + bits, 6.0f, false);  // spread 6: some saturate
+        if (n > 3) x[3] = NAN;
+        if (n > 4) x[4] = 2.5f * 0.125f;  // a tie at scale 0.125: 2.5 -> 2
+        const int32_t qmax = intn_qmax(bits);
+        std::vector<int16_t> w16(n + 1), g16(n + 1);
+        std::vector<int8_t> w8(n + 1), g8(n + 1);
+        intn_quant_s16_ref(x.data() + 1, n, scale, qmax, w16.data() + 1);
+        if (bits <= 8) intn_quant_s8_ref(x.data() + 1, n, scale, qmax, w8.data() + 1);
+        for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
+          k->to_s16(x.data() + 1, n, scale, qmax, g16.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(g16[i], w16[i]) << k->name << " s16 bits " << bits << " n " << n << " i " << i - 1;
+          if (bits > 8) continue;
+          k->to_s8(x.data() + 1, n, scale, qmax, g8.data() + 1);
+          for (int64_t i = 1; i <= n; ++i)
+            ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " i " << i - 1;
+        }
       }
-    }
 }
 
 // Stochastic rounding: every variant against the reference at positions that start mid-block,
@@ -110,26 +110,27 @@ TEST(CodecParity, IntnStochasticRounding) {
       for (uint64_t pos0 : kStarts) {
         std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
         if (n > 3) x[3] = NAN;
-        const float scale = 0.125f;
+        // Not a power of two (x / scale must be a division), seeds and streams with high words.
+        const float scale = 0.3f;
         const int32_t qmax = intn_qmax(bits);
-        const Rng rng(bits + 5, n + 17);
+        const Rng rng(0x9E3779B97F4A7C15ull + bits, 0xD1B54A32D192ED03ull ^ static_cast<uint64_t>(n));
         std::vector<int16_t> w16(n + 1), g16(n + 1);
         std::vector<int8_t> w8(n + 1), g8(n + 1);
-        intn_sr_s16_ref(x.data() + 1, n, scale, qmax, rng, pos0, w16.data() + 1);
+        intn_sr_s16_ref(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, w16.data() + 1);
         for (int64_t i = 1; i <= n; ++i) {
           const float v = x[i] / scale, fl = std::floor(v);
           const float u = u32_to_unit_float(rng.u32_at(pos0 + static_cast<uint64_t>(i - 1)));
           const float r = std::clamp(fl + (u < v - fl ? 1.0f : 0.0f), -float(qmax), float(qmax));
           ASSERT_EQ(w16[i], std::isnan(x[i]) ? 0 : static_cast<int16_t>(r)) << "ref i " << i - 1;
         }
-        if (bits <= 8) intn_sr_s8_ref(x.data() + 1, n, scale, qmax, rng, pos0, w8.data() + 1);
+        if (bits <= 8) intn_sr_s8_ref(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, w8.data() + 1);
         for (const IntnQuantKernel* k : intn_quant_kernels().runnable()) {
-          k->sr_s16(x.data() + 1, n, scale, qmax, rng, pos0, g16.data() + 1);
+          k->sr_s16(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, g16.data() + 1);
           for (int64_t i = 1; i <= n; ++i)
             ASSERT_EQ(g16[i], w16[i]) << k->name << " s16 bits " << bits << " n " << n << " pos0 "
                                       << pos0 << " i " << i - 1;
           if (bits > 8) continue;
-          k->sr_s8(x.data() + 1, n, scale, qmax, rng, pos0, g8.data() + 1);
+          k->sr_s8(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, g8.data() + 1);
           for (int64_t i = 1; i <= n; ++i)
             ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " pos0 "
                                     << pos0 << " i " << i - 1;
@@ -142,9 +143,9 @@ TEST(CodecParity, RngWordsEqualU32At) {
   for (const RngWordsKernel* k : rng_words_kernels().runnable())
     for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{300}})
       for (uint64_t pos0 : kStarts) {
-        const Rng rng(n + 3, pos0 ^ 0xABCDu);
+        const Rng rng(0x9E3779B97F4A7C15ull + n, pos0 ^ 0xD1B54A32D192ED03ull);
         std::vector<uint32_t> got(n + 1, 0xDEADBEEFu);
-        k->fn(rng, pos0, n, got.data());
+        k->fn(rng.seed(), rng.stream(), pos0, n, got.data());
         for (int64_t i = 0; i < n; ++i)
           ASSERT_EQ(got[i], rng.u32_at(pos0 + i)) << k->name << " n " << n << " pos0 " << pos0 << " i " << i;
         ASSERT_EQ(got[n], 0xDEADBEEFu) << k->name << " wrote past n";

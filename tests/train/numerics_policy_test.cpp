@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "lowbit/core/rng.h"
@@ -71,13 +73,14 @@ TEST(NumericsPolicy, DynamicFixedPointOperandsAreOnAPowerOfTwoGrid) {
   std::vector<float> zeros(5, 0.0f);
   dfp_fake_quantize(zeros.data(), 5, 8);
   EXPECT_EQ(zeros, std::vector<float>(5, 0.0f));
-  // Long inputs (several kernel chunks, a tail) at every width equal the formula element by
-  // element; NaN passes through and does not move the scale.
+  // Long inputs (several kernel chunks, a tail) at every width equal the formula bit for bit
+  // (-0 included); NaN passes through and does not move the scale; denormal-only input stays.
   for (int bits : {2, 4, 8, 12, 16}) {
     Rng rng(static_cast<uint64_t>(bits));
     std::vector<float> y(2500);
     for (float& v : y) v = rng.normal() * 3.0f;
     y[7] = NAN;
+    y[8] = -1e-6f;  // rounds to -0
     float amax = 0;
     for (float v : y) amax = std::isnan(v) ? amax : std::max(amax, std::fabs(v));
     const float qm = static_cast<float>((1 << (bits - 1)) - 1);
@@ -89,9 +92,14 @@ TEST(NumericsPolicy, DynamicFixedPointOperandsAreOnAPowerOfTwoGrid) {
         EXPECT_TRUE(std::isnan(got[i]));
         continue;
       }
-      ASSERT_EQ(got[i], std::clamp(std::nearbyint(y[i] / sc), -qm, qm) * sc) << bits << " " << i;
+      const float want = std::clamp(std::nearbyint(y[i] / sc), -qm, qm) * sc;
+      ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want)) << bits << " " << i;
     }
   }
+  std::vector<float> tiny = {1e-44f, -3e-45f, 0.0f};
+  const std::vector<float> tiny0 = tiny;
+  dfp_fake_quantize(tiny.data(), 3, 16);  // amax / qmax underflows: no scale, left unchanged
+  EXPECT_EQ(0, std::memcmp(tiny.data(), tiny0.data(), sizeof(float) * 3));
 }
 
 TEST(NumericsPolicy, IntModeQuantizesTheAttentionOperandsOnly) {

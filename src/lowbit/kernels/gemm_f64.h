@@ -24,6 +24,10 @@ struct GemmF64Kernel {
 // Best first: avx2 (4x8 register tile over a packed B panel, VMULPD + VADDPD), gemm_f64_ref.
 const KernelFamily<GemmF64Kernel>& gemm_f64_kernels();
 
+// This thread's scratch of at least n doubles (grow-only), allocated by baseline code for the
+// AVX2 variant's packed B panel: a std::vector in an ISA file would instantiate its members there.
+double* gemm_f64_scratch(int64_t n);
+
 void gemm_f64_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                   const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
                   double* c, int64_t ldc);

@@ -43,7 +43,7 @@ void dropout_mask(const Rng& rng, uint64_t step, int64_t n, double p, uint8_t* m
     uint32_t w[256];
     for (int64_t i = b; i < e; i += 256) {
       const int64_t len = std::min<int64_t>(256, e - i);
-      words.fn(c, static_cast<uint64_t>(i), len, w);
+      words.fn(c.seed(), c.stream(), static_cast<uint64_t>(i), len, w);
       for (int64_t k = 0; k < len; ++k)
         mask[i + k] = static_cast<double>(u32_to_unit_float(w[k])) >= p;
     }

@@ -171,10 +171,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc) {
   check_gemm_args(trans_a, trans_b, m, n, k, lda, ldb, ldc);
-  // Row blocks of 64: each packs B once per block (1/64 of the multiply-adds in copies), and a
+  // Row blocks of 32: each packs B once per block (1/32 of the multiply-adds in copies), and a
   // row's result does not depend on which block it is in.
   const GemmF64Kernel& kern = gemm_f64_kernels().chosen();
-  parallel_for(m, 64, [&](int64_t r0, int64_t r1) {
+  parallel_for(m, 32, [&](int64_t r0, int64_t r1) {
     const double* a_rows = trans_a ? a + r0 : a + r0 * lda;
     kern.fn(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
   });

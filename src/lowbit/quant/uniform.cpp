@@ -101,8 +101,8 @@ void intn_run(const float* x, int64_t n, int64_t flat0, float s, const QFormat& 
     // The words of Rng::u32_at(flat0 + i), one Philox block per 4 positions (not one per word).
     const IntnQuantKernel& k = intn_quant_kernels().chosen();
     const uint64_t pos0 = static_cast<uint64_t>(flat0);
-    if constexpr (sizeof(Q) == 1) k.sr_s8(x, n, s, qmax, rng, pos0, q);
-    else k.sr_s16(x, n, s, qmax, rng, pos0, q);
+    if constexpr (sizeof(Q) == 1) k.sr_s8(x, n, s, qmax, rng.seed(), rng.stream(), pos0, q);
+    else k.sr_s16(x, n, s, qmax, rng.seed(), rng.stream(), pos0, q);
   }
 }
 }  // namespace

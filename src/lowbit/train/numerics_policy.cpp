@@ -129,14 +129,17 @@ void dfp_fake_quantize(float* x, int64_t n, int bits) {
   if (!(amax > 0) || !std::isfinite(amax)) return;  // all zero (or non-finite: the trainer reports it)
   const int32_t qmax = (1 << (bits - 1)) - 1;
   const float s = std::exp2(std::ceil(std::log2(amax / static_cast<float>(qmax))));
-  // x = clamp(rne(x / s), +-qmax) * s, exact since s is a power of two; NaN stays NaN.
+  if (!(s > 0) || !std::isfinite(s)) return;  // amax / qmax outside f32's range: leave x as is
+  // x = clamp(rne(x / s), +-qmax) * s, exact since s is a power of two; NaN stays NaN, and a
+  // negative value that rounds to 0 stays -0 (x's sign on every result, as rne(x / s) * s).
   const IntnQuantKernel& k = intn_quant_kernels().chosen();
   int16_t codes[1024];
   for (int64_t i0 = 0; i0 < n; i0 += 1024) {
     const int64_t len = std::min<int64_t>(1024, n - i0);
     float* xi = x + i0;
     k.to_s16(xi, len, s, qmax, codes);
-    for (int64_t i = 0; i < len; ++i) xi[i] = xi[i] != xi[i] ? xi[i] : static_cast<float>(codes[i]) * s;
+    for (int64_t i = 0; i < len; ++i)
+      xi[i] = xi[i] != xi[i] ? xi[i] : std::copysign(static_cast<float>(codes[i]) * s, xi[i]);
   }
 }
 

@@ -24,6 +24,11 @@ void adam8_block_ref(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qbloc
   }
 }
 
+void adam_update_block_f32(const optim::AdamCoeffs<float>& k, int64_t n, float* p, const float* g,
+                           float* m, float* v) {
+  optim::adam_update_block(k, n, p, g, m, v);
+}
+
 const KernelFamily<Adam8Kernel>& adam8_kernels() {
   static const KernelFamily<Adam8Kernel> f(
       "adam8_block", {{"adam8_block_avx2", Isa::avx2, adam8_block_avx2},

@@ -40,6 +40,10 @@ struct Adam8Kernel {
 
 void adam8_block_ref(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                      const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
+// optim::adam_update_block<float>, compiled in baseline code: the AVX2 kernel's tail calls this
+// rather than instantiating the template under -mavx2 (kernels/x86 rule, docs/DESIGN.md).
+void adam_update_block_f32(const optim::AdamCoeffs<float>& k, int64_t n, float* p, const float* g,
+                           float* m, float* v);
 void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
 

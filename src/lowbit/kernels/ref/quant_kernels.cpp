@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 
+#include "lowbit/core/rng.h"
+
 namespace lowbit {
 
 void fp8_encode_ref(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out) {
@@ -28,14 +30,14 @@ void intn_quant_ref(const float* x, int64_t n, float scale, int32_t qmax, Q* q) 
   }
 }
 template <class Q>
-void intn_sr_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                 uint64_t pos0, Q* q) {
+void intn_sr_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                 uint64_t stream, uint64_t pos0, Q* q) {
   LB_ASSERT(scale > 0.0f);
   const float hi = static_cast<float>(qmax);
   std::array<uint32_t, 4> w{};
   for (int64_t i = 0; i < n; ++i) {
     const uint64_t pos = pos0 + static_cast<uint64_t>(i);
-    if (i == 0 || (pos & 3) == 0) w = philox4x32(rng.seed(), rng.stream(), pos >> 2);
+    if (i == 0 || (pos & 3) == 0) w = philox4x32(seed, stream, pos >> 2);
     const float v = x[i] / scale, fl = std::floor(v);
     float r = fl + (u32_to_unit_float(w[pos & 3]) < v - fl ? 1.0f : 0.0f);
     r = r < -hi ? -hi : (r > hi ? hi : r);
@@ -44,13 +46,13 @@ void intn_sr_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng
 }
 }  // namespace
 
-void intn_sr_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                    uint64_t pos0, int8_t* q) {
-  intn_sr_ref(x, n, scale, qmax, rng, pos0, q);
+void intn_sr_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                    uint64_t stream, uint64_t pos0, int8_t* q) {
+  intn_sr_ref(x, n, scale, qmax, seed, stream, pos0, q);
 }
-void intn_sr_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                     uint64_t pos0, int16_t* q) {
-  intn_sr_ref(x, n, scale, qmax, rng, pos0, q);
+void intn_sr_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                     uint64_t stream, uint64_t pos0, int16_t* q) {
+  intn_sr_ref(x, n, scale, qmax, seed, stream, pos0, q);
 }
 
 void intn_quant_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q) {

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 
-#include "lowbit/core/rng.h"
 #include "lowbit/formats/fp8.h"
 #include "lowbit/kernels/registry.h"
 
@@ -35,12 +34,13 @@ struct Fp8DecodeKernel {
 using IntnQuantS8Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
 using IntnQuantS16Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
 // Stochastic rounding: v = x[i] / scale, q[i] = clamp(floor(v) + (u_i < v - floor(v)), -qmax,
-// qmax) with u_i = u32_to_unit_float(rng.u32_at(pos0 + i)) (one Philox block per 4 positions, so
-// a tensor split into runs at any offsets draws the same words); NaN -> 0; scale > 0.
-using IntnSrS8Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                            uint64_t pos0, int8_t* q);
-using IntnSrS16Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                             uint64_t pos0, int16_t* q);
+// qmax) with u_i = u32_to_unit_float(Rng(seed, stream).u32_at(pos0 + i)) (one Philox block per 4
+// positions, so a tensor split into runs at any offsets draws the same words); NaN -> 0;
+// scale > 0. The Rng's seed and stream come as integers: ISA files do not use Rng's inline members.
+using IntnSrS8Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                            uint64_t stream, uint64_t pos0, int8_t* q);
+using IntnSrS16Fn = void (*)(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                             uint64_t stream, uint64_t pos0, int16_t* q);
 struct IntnQuantKernel {
   const char* name;
   Isa isa;
@@ -65,10 +65,10 @@ void fp8_encode_ref(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t*
 void fp8_decode_ref(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
 void intn_quant_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
 void intn_quant_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
-void intn_sr_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                    uint64_t pos0, int8_t* q);
-void intn_sr_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                     uint64_t pos0, int16_t* q);
+void intn_sr_s8_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                    uint64_t stream, uint64_t pos0, int8_t* q);
+void intn_sr_s16_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                     uint64_t stream, uint64_t pos0, int16_t* q);
 float blockwise_absmax_ref(const float* x, int64_t n);
 void blockwise_encode_ref(const float* x, int64_t n, float absmax, const float* thresholds,
                           uint8_t* codes);
@@ -79,10 +79,10 @@ void fp8_encode_avx2(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t
 void fp8_decode_avx2(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
 void intn_quant_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
 void intn_quant_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
-void intn_sr_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                     uint64_t pos0, int8_t* q);
-void intn_sr_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                      uint64_t pos0, int16_t* q);
+void intn_sr_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                     uint64_t stream, uint64_t pos0, int8_t* q);
+void intn_sr_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                      uint64_t stream, uint64_t pos0, int16_t* q);
 float blockwise_absmax_avx2(const float* x, int64_t n);
 void blockwise_encode_avx2(const float* x, int64_t n, float absmax, const float* thresholds,
                            uint8_t* codes);

@@ -3,13 +3,15 @@
 
 #include <array>
 
+#include "lowbit/core/rng.h"
+
 namespace lowbit {
 
-void rng_words_ref(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out) {
+void rng_words_ref(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out) {
   std::array<uint32_t, 4> w{};
   for (int64_t i = 0; i < n; ++i) {
     const uint64_t pos = pos0 + static_cast<uint64_t>(i);
-    if (i == 0 || (pos & 3) == 0) w = philox4x32(rng.seed(), rng.stream(), pos >> 2);
+    if (i == 0 || (pos & 3) == 0) w = philox4x32(seed, stream, pos >> 2);
     out[i] = w[pos & 3];
   }
 }

@@ -4,21 +4,21 @@
 
 #include <cstdint>
 
-#include "lowbit/core/rng.h"
 #include "lowbit/kernels/registry.h"
 
 namespace lowbit {
 
-// out[i] = rng.u32_at(pos0 + i) for i < n.
-using RngWordsFn = void (*)(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
+// out[i] = Rng(seed, stream).u32_at(pos0 + i) for i < n (seed and stream as integers: ISA files
+// do not use Rng's inline members).
+using RngWordsFn = void (*)(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
 struct RngWordsKernel {
   const char* name;
   Isa isa;
   RngWordsFn fn;
 };
 
-void rng_words_ref(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
-void rng_words_avx2(const Rng& rng, uint64_t pos0, int64_t n, uint32_t* out);
+void rng_words_ref(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
+void rng_words_avx2(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
 
 const KernelFamily<RngWordsKernel>& rng_words_kernels();
 

@@ -73,7 +73,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
   const float *map_m = m.t->map, *map_v = v.t->map;
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
-    const int64_t len = std::min(qblock, n - off);
+    const int64_t len = qblock < n - off ? qblock : n - off;
     const __m256 am = _mm256_set1_ps(m.absmax[b]), av = _mm256_set1_ps(v.absmax[b]);
     __m256 mx_m = _mm256_setzero_ps(), mx_v = _mm256_setzero_ps();
     float* pb = p + off;
@@ -101,9 +101,10 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     if (i < len) {  // tail: the reference arithmetic on the last len - i elements
       blockwise_decode_ref(m.codes + off + i, len - i, m.absmax[b], map_m, sm + i);
       blockwise_decode_ref(v.codes + off + i, len - i, v.absmax[b], map_v, sv + i);
-      optim::adam_update_block(k, len - i, pb + i, gb + i, sm + i, sv + i);
-      new_m = std::fmax(new_m, blockwise_absmax_ref(sm + i, len - i));
-      new_v = std::fmax(new_v, blockwise_absmax_ref(sv + i, len - i));
+      adam_update_block_f32(k, len - i, pb + i, gb + i, sm + i, sv + i);
+      const float tm = blockwise_absmax_ref(sm + i, len - i), tv = blockwise_absmax_ref(sv + i, len - i);
+      new_m = tm > new_m ? tm : new_m;  // fmax: neither is NaN
+      new_v = tv > new_v ? tv : new_v;
     }
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;

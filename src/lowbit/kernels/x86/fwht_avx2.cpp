@@ -4,8 +4,6 @@
 // multiply by 1 / sqrt(block) as the reference. Blocks under 8 go to the reference.
 #include <immintrin.h>
 
-#include <cmath>
-
 #include "lowbit/kernels/ref/hadamard_ref.h"
 
 namespace lowbit {
@@ -29,7 +27,9 @@ inline __m256 in_register_stages(__m256 v) {
 void fwht_rows_f32_avx2(float* x, int64_t rows, int64_t cols, int64_t block) {
   if (block < 8) return fwht_rows_f32_ref(x, rows, cols, block);
   LB_ASSERT((block & (block - 1)) == 0 && cols % block == 0);
-  const __m256 norm = _mm256_set1_ps(1.0f / std::sqrt(static_cast<float>(block)));
+  // 1 / sqrt(block) as the reference computes it (SQRTSS is correctly rounded, as std::sqrt).
+  const float root = _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(static_cast<float>(block))));
+  const __m256 norm = _mm256_set1_ps(1.0f / root);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t b0 = 0; b0 < cols; b0 += block) {
       float* v = x + r * cols + b0;

@@ -5,8 +5,6 @@
 // instantiating gemm_ref here would emit an AVX2 copy the linker may hand to every caller).
 #include <immintrin.h>
 
-#include <vector>
-
 #include "lowbit/kernels/gemm_f64.h"
 
 namespace lowbit {
@@ -47,13 +45,13 @@ void gemm_f64_avx2(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alp
   auto a_rows = [&](int64_t i) { return ta ? a + i : a + i * lda; };
   auto b_cols = [&](int64_t j) { return tb ? b + j * ldb : b + j; };
   if (m_full > 0 && n_full > 0) {
-    std::vector<double> panel(static_cast<size_t>(k * kNr));
+    double* panel = gemm_f64_scratch(k * kNr);
     for (int64_t j0 = 0; j0 < n_full; j0 += kNr) {
       for (int64_t p = 0; p < k; ++p)
         for (int64_t j = 0; j < kNr; ++j)
           panel[p * kNr + j] = tb ? b[(j0 + j) * ldb + p] : b[p * ldb + j0 + j];
       for (int64_t i0 = 0; i0 < m_full; i0 += kMr)
-        tile(ta, k, alpha, a_rows(i0), lda, panel.data(), beta, c + i0 * ldc + j0, ldc);
+        tile(ta, k, alpha, a_rows(i0), lda, panel, beta, c + i0 * ldc + j0, ldc);
     }
   }
   if (n_full < n && m_full > 0)  // right edge of the full rows

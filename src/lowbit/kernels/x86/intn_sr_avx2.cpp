@@ -3,8 +3,6 @@
 // floor, compare, clamp) 8 lanes at a time, so codes match intn_sr_*_ref bit for bit.
 #include <immintrin.h>
 
-#include <algorithm>
-
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/x86/philox_x86.h"
 
@@ -31,43 +29,44 @@ inline __m128i pack16(__m256i q) {
 
 // Head to a block boundary and tail through the reference; 32 positions per step between.
 template <class Q, class Ref, class Store>
-void sr_run(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng, uint64_t pos0,
-            Q* q, Ref ref, Store store) {
+void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
+            uint64_t pos0, Q* q, Ref ref, Store store) {
   LB_ASSERT(scale > 0.0f);
   const __m256 sc = _mm256_set1_ps(scale), hi = _mm256_set1_ps(static_cast<float>(qmax));
   const __m256 lo = _mm256_set1_ps(-static_cast<float>(qmax));
-  int64_t i = std::min<int64_t>(n, static_cast<int64_t>((4 - (pos0 & 3)) & 3));
-  ref(x, i, scale, qmax, rng, pos0, q);
+  const int64_t head = static_cast<int64_t>((4 - (pos0 & 3)) & 3);  // to a block boundary
+  int64_t i = head < n ? head : n;
+  ref(x, i, scale, qmax, seed, stream, pos0, q);
   for (; i + 32 <= n; i += 32) {
     const uint64_t j0 = (pos0 + static_cast<uint64_t>(i)) >> 2;
     if ((j0 >> 32) != ((j0 + 7) >> 32)) {  // the counter's high word changes inside: rare
-      ref(x + i, 32, scale, qmax, rng, pos0 + static_cast<uint64_t>(i), q + i);
+      ref(x + i, 32, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
       continue;
     }
     __m256i c[4], w[4];
-    philox8(rng.seed(), rng.stream(), j0, c);
+    philox8(seed, stream, j0, c);
     words_in_order(c, w);
     __m256i codes[4];
     for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 8 * t, w[t], sc, lo, hi);
     store(q + i, codes);
   }
-  ref(x + i, n - i, scale, qmax, rng, pos0 + static_cast<uint64_t>(i), q + i);
+  ref(x + i, n - i, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
 }
 
 }  // namespace
 
-void intn_sr_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                     uint64_t pos0, int8_t* q) {
-  sr_run(x, n, scale, qmax, rng, pos0, q, intn_sr_s8_ref, [](int8_t* out, const __m256i c[4]) {
+void intn_sr_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                     uint64_t stream, uint64_t pos0, int8_t* q) {
+  sr_run(x, n, scale, qmax, seed, stream, pos0, q, intn_sr_s8_ref, [](int8_t* out, const __m256i c[4]) {
     for (int h = 0; h < 2; ++h)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * h),
                        _mm_packs_epi16(pack16(c[2 * h]), pack16(c[2 * h + 1])));
   });
 }
 
-void intn_sr_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, const Rng& rng,
-                      uint64_t pos0, int16_t* q) {
-  sr_run(x, n, scale, qmax, rng, pos0, q, intn_sr_s16_ref, [](int16_t* out, const __m256i c[4]) {
+void intn_sr_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                      uint64_t stream, uint64_t pos0, int16_t* q) {
+  sr_run(x, n, scale, qmax, seed, stream, pos0, q, intn_sr_s16_ref, [](int16_t* out, const __m256i c[4]) {
     for (int t = 0; t < 4; ++t)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8 * t), pack16(c[t]));
   });

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "lowbit/kernels/ref/quant_kernels.h"
 
@@ -23,7 +24,9 @@ void fp8_encode_avx2(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t
   const __m256i round_half = _mm256_set1_epi32((1 << (shift - 1)) - 1), one = _mm256_set1_epi32(1);
   const __m256i rebias = _mm256_set1_epi32((127 - s.bias) << s.man_bits);
   const __m256i min_normal = _mm256_set1_epi32((127 + 1 - s.bias) << 23);
-  const float magic_f = std::ldexp(1.0f, 24 - s.bias - s.man_bits);
+  const uint32_t magic_bits = static_cast<uint32_t>(127 + 24 - s.bias - s.man_bits) << 23;
+  float magic_f;  // 2^(24 - bias - man_bits), built in the bits (std::ldexp is an inline wrapper)
+  std::memcpy(&magic_f, &magic_bits, sizeof magic_f);
   const __m256 magic = _mm256_set1_ps(magic_f);
   const __m256i magic_i = _mm256_castps_si256(magic);
   const __m256i max_code = _mm256_set1_epi32(s.max_code), inf_bits = _mm256_set1_epi32(0x7F800000);
@@ -123,7 +126,7 @@ float blockwise_absmax_avx2(const float* x, int64_t n) {
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, _mm256_max_ps(m0, m1));
   float m = blockwise_absmax_ref(x + i, n - i);
-  for (float v : lanes) m = std::fmax(m, v);
+  for (float v : lanes) m = v > m ? v : m;  // fmax: the lanes hold no NaN
   return m;
 }
 
