@@ -12,7 +12,7 @@ bert_epochs=${3:-1}
 vit_epochs=${4:-2}
 threads=${5:-1}
 seeds=${6:-"1 2 3"}
-out=runs/numerics-seeds
+out=${OUT:-runs/numerics-seeds}  # OUT: another folder, for a second run beside this one
 source experiments/seed_runs.sh
 seed_runs_init
 for task in $tasks; do
