@@ -69,7 +69,9 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
   const int64_t mc = round_up(ceil_div(m, mblocks), mr);
   const int64_t mb = ceil_div(m, mc);
   float* bpack = scratch(0, kc * nc);
-  const bool direct_a = !ta && kern.micro_rows;
+  // In-place A only while K is one k-block: with longer rows the six rows of a tile lie far
+  // apart (TLB misses on every broadcast), and packing wins again.
+  const bool direct_a = !ta && kern.micro_rows && k <= kKcMax;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
