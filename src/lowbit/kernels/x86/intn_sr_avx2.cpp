@@ -27,30 +27,23 @@ inline __m128i pack16(__m256i q) {
   return _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
-// Head to a block boundary and tail through the reference; 32 positions per step between.
+// Runs of 32 positions through sr8, the rest through the reference (for_each_32_words).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
   LB_ASSERT(scale > 0.0f);
   const __m256 sc = _mm256_set1_ps(scale), hi = _mm256_set1_ps(static_cast<float>(qmax));
   const __m256 lo = _mm256_set1_ps(-static_cast<float>(qmax));
-  const int64_t head = static_cast<int64_t>((4 - (pos0 & 3)) & 3);  // to a block boundary
-  int64_t i = head < n ? head : n;
-  ref(x, i, scale, qmax, seed, stream, pos0, q);
-  for (; i + 32 <= n; i += 32) {
-    const uint64_t j0 = (pos0 + static_cast<uint64_t>(i)) >> 2;
-    if ((j0 >> 32) != ((j0 + 7) >> 32)) {  // the counter's high word changes inside: rare
-      ref(x + i, 32, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
-      continue;
-    }
-    __m256i c[4], w[4];
-    philox8(seed, stream, j0, c);
-    words_in_order(c, w);
-    __m256i codes[4];
-    for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 8 * t, w[t], sc, lo, hi);
-    store(q + i, codes);
-  }
-  ref(x + i, n - i, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
+  for_each_32_words(
+      seed, stream, pos0, n,
+      [&](int64_t i, int64_t len) {
+        ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
+      },
+      [&](int64_t i, const __m256i w[4]) {
+        __m256i codes[4];
+        for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 8 * t, w[t], sc, lo, hi);
+        store(q + i, codes);
+      });
 }
 
 }  // namespace

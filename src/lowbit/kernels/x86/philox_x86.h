@@ -53,5 +53,29 @@ inline void words_in_order(const __m256i c[4], __m256i out[4]) {
   out[3] = _mm256_permute2x128_si256(b26, b37, 0x31);
 }
 
+// Walks positions pos0 .. pos0 + n - 1 of the (seed, stream) word sequence: body(i, w) for each
+// run of 32 positions starting at offset i, w[t] holding the words of offsets i + 8t .. i + 8t + 7;
+// ref(i, len) for what philox8 does not take (the head up to a block boundary, the tail, and any
+// 8 blocks across a change of the counter's high word), so a kernel's reference fills those.
+template <class Ref, class Body>
+inline void for_each_32_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, Ref ref,
+                              Body body) {
+  const int64_t head = static_cast<int64_t>((4 - (pos0 & 3)) & 3);
+  int64_t i = head < n ? head : n;
+  ref(int64_t{0}, i);
+  for (; i + 32 <= n; i += 32) {
+    const uint64_t j0 = (pos0 + static_cast<uint64_t>(i)) >> 2;
+    if ((j0 >> 32) != ((j0 + 7) >> 32)) {  // rare
+      ref(i, int64_t{32});
+      continue;
+    }
+    __m256i c[4], w[4];
+    philox8(seed, stream, j0, c);
+    words_in_order(c, w);
+    body(i, w);
+  }
+  ref(i, n - i);
+}
+
 }  // namespace
 }  // namespace lowbit
