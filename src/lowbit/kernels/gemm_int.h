@@ -34,6 +34,12 @@ enum class GemmIntPanel : uint8_t { s32_k1 = 0, s16_k2 = 1, u8s8_k4 = 2 };
 using GemmIntMicroFn = void (*)(int64_t k, const void* a_panel, const void* b_panel, int32_t* c,
                                 int64_t ldc, int64_t m, int64_t n);
 
+struct GemmIntEpilogue;
+// Optional fused form: the tile's sums finished with the f32 / f32_acc epilogue in registers,
+// bit for bit what micro + gemm_int_epilogue_i32 give (epi points at the tile's first element).
+using GemmIntMicroF32Fn = void (*)(int64_t k, const void* a_panel, const void* b_panel,
+                                   const GemmIntEpilogue& epi, int64_t m, int64_t n);
+
 struct GemmIntKernel {
   const char* name;
   Isa isa;
@@ -44,6 +50,7 @@ struct GemmIntKernel {
   // B codes must exclude -2^(bits-1) (the symmetric grid of formats/intn); the op layer checks
   // and falls back to the next variant when they do not.
   bool b_symmetric = false;
+  GemmIntMicroF32Fn micro_f32 = nullptr;  // null: micro, then gemm_int_epilogue_i32
 };
 
 // Operand codes for int8 (and anything of <= 8 bits): avx512vnni (6x32), avxvnni (6x16),
@@ -74,6 +81,10 @@ void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32
                                   int64_t m, int64_t n);
 void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                                  int64_t m, int64_t n);
+void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
+                                      const GemmIntEpilogue& epi, int64_t m, int64_t n);
+void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
+                                     const GemmIntEpilogue& epi, int64_t m, int64_t n);
 
 // ---- packing (baseline code, shared by every variant: the panel format is the contract) ----
 

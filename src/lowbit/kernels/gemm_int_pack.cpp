@@ -111,7 +111,26 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
     };
     auto* out = static_cast<uint8_t*>(dst);
     if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
-      for (int64_t r = 0; r < rows; ++r) {
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4) {  // 4 rows x 4 k-quads: a 4x4 transpose of 32-bit units
+        int64_t g = 0;
+        for (; g + 4 <= groups; g += 4) {
+          __m128i v[4];
+          for (int t = 0; t < 4; ++t) v[t] = load16(r0 + r + t, p0 + 4 * g);
+          const __m128i t0 = _mm_unpacklo_epi32(v[0], v[1]), t1 = _mm_unpackhi_epi32(v[0], v[1]);
+          const __m128i t2 = _mm_unpacklo_epi32(v[2], v[3]), t3 = _mm_unpackhi_epi32(v[2], v[3]);
+          const __m128i q[4] = {_mm_unpacklo_epi64(t0, t2), _mm_unpackhi_epi64(t0, t2),
+                                _mm_unpacklo_epi64(t1, t3), _mm_unpackhi_epi64(t1, t3)};
+          for (int t = 0; t < 4; ++t)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + ((g + t) * R + r) * 4), q[t]);
+        }
+        for (int t = 0; t < 4; ++t)
+          for (int64_t gg = g; gg < groups; ++gg)
+            for (int u = 0; u < 4; ++u)
+              out[(gg * R + r + t) * 4 + u] =
+                  static_cast<uint8_t>(load<S>(x, r0 + r + t, p0 + 4 * gg + u) + a_offset);
+      }
+      for (; r < rows; ++r) {
         int64_t g = 0;
         for (; g + 4 <= groups; g += 4) {
           alignas(16) uint32_t q[4];
@@ -217,6 +236,42 @@ int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0
   return 0;
 }
 
+// B's trailer of a u8s8_k4 panel: corr[r] = -a_offset * sum of column r's codes over the panel's
+// k-quads (exact: |sum| <= k * 128). SSE2: 16 bytes hold 4 columns' quads; sign-extended pairs
+// summed by PMADDWD into int32 lanes, 32 columns at a time.
+void quad_column_corrections(const int8_t* codes, int64_t groups, int R, int32_t a_offset,
+                             int32_t* corr) {
+  const __m128i ones = _mm_set1_epi16(1);
+  const int whole = R / 4 * 4;
+  for (int c0 = 0; c0 < whole; c0 += 32) {
+    const int quads = (whole - c0 < 32 ? whole - c0 : 32) / 4;
+    __m128i acc[8][2];
+    for (int q = 0; q < quads; ++q) acc[q][0] = acc[q][1] = _mm_setzero_si128();
+    for (int64_t g = 0; g < groups; ++g)
+      for (int q = 0; q < quads; ++q) {
+        const __m128i v =
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + (g * R + c0 + 4 * q) * 4));
+        const __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+        const __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+        acc[q][0] = _mm_add_epi32(acc[q][0], _mm_madd_epi16(lo, ones));
+        acc[q][1] = _mm_add_epi32(acc[q][1], _mm_madd_epi16(hi, ones));
+      }
+    for (int q = 0; q < quads; ++q)
+      for (int h = 0; h < 2; ++h) {
+        alignas(16) int32_t s[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(s), acc[q][h]);
+        corr[c0 + 4 * q + 2 * h] = -a_offset * (s[0] + s[1]);
+        corr[c0 + 4 * q + 2 * h + 1] = -a_offset * (s[2] + s[3]);
+      }
+  }
+  for (int r = whole; r < R; ++r) {  // columns past the last whole 4
+    int32_t sum = 0;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int t = 0; t < 4; ++t) sum += codes[(g * R + r) * 4 + t];
+    corr[r] = -a_offset * sum;
+  }
+}
+
 // Zeros (u8 A: a_offset, the code 0) everywhere a panel holds no element.
 template <GemmIntPanel P>
 void panel_init(int R, bool is_b, int a_offset, int64_t k, void* dst) {
@@ -251,17 +306,9 @@ void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t 
         put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
       }
   }
-  if (P == GemmIntPanel::u8s8_k4 && is_b && a_offset != 0) {
-    // Trailer: corr[r] = -a_offset * column sum (exact: |sum| <= k * 128).
-    const auto* codes = static_cast<const int8_t*>(dst);
-    auto* corr = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(dst) + groups * R * KG);
-    for (int64_t r = 0; r < R; ++r) {
-      int32_t sum = 0;
-      for (int64_t g = 0; g < groups; ++g)
-        for (int t = 0; t < KG; ++t) sum += codes[(g * R + r) * KG + t];
-      corr[r] = -a_offset * sum;
-    }
-  }
+  if (P == GemmIntPanel::u8s8_k4 && is_b && a_offset != 0)
+    quad_column_corrections(static_cast<const int8_t*>(dst), groups, R, a_offset,
+                            reinterpret_cast<int32_t*>(static_cast<uint8_t*>(dst) + groups * R * KG));
 }
 
 template <GemmIntPanel P, GemmIntSrc S>

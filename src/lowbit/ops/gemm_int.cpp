@@ -182,6 +182,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
               if (direct) {
                 kern.micro(t.kb_len[0], ap, bp, static_cast<int32_t*>(out.c) + gi * out.ldc + gj,
                            out.ldc, mm, nn);
+              } else if (kern.micro_f32 && out.mode != GemmIntOut::i64) {
+                kern.micro_f32(t.kb_len[0], ap, bp, epilogue_at(out, gi, gj), mm, nn);
               } else {
                 kern.micro(t.kb_len[0], ap, bp, tile, nr, mm, nn);
                 gemm_int_epilogue_i32(tile, nr, mm, nn, epilogue_at(out, gi, gj));

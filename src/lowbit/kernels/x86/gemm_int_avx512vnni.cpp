@@ -1,5 +1,8 @@
 // AVX-512 VNNI integer GEMM micro-kernels (zmm): 6x32 VPDPBUSD on u8 x s8 k-quads and 6x32
-// VPDPWSSD on int16 k-pairs. Line for line the AVX-VNNI file with zmm registers (16 lanes).
+// VPDPWSSD on int16 k-pairs. Line for line the AVX-VNNI file with zmm registers (16 lanes), plus
+// the f32 epilogue done on the accumulators in registers (the `_f32` entry points): the same IEEE
+// operations in the same order as gemm_int_epilogue_i32 (this file is built with
+// -ffp-contract=off), with masked loads and stores for partial tiles instead of a tile buffer.
 #include <immintrin.h>
 
 #include <cstring>
@@ -27,7 +30,8 @@ inline void store_tile(const __m512i acc[kMr][2], int32_t* c, int64_t ldc) {
 // u8s8_k4: per k-quad, B is 32 columns x 4 int8 (two zmm), A is 6 rows x 4 uint8 (a + offset,
 // broadcast). The accumulators start at B's trailer, -offset * column sums. VPDPBUSD (not the
 // saturating VPDPBUSDS) wraps, so the tile is exact modulo 2^32.
-void u8s8k4_full(int64_t k, const uint8_t* a, const int8_t* b, int32_t* c, int64_t ldc) {
+template <class Sink>
+void u8s8k4_full(int64_t k, const uint8_t* a, const int8_t* b, Sink&& sink) {
   const int64_t groups = (k + 3) / 4;
   const auto* corr = reinterpret_cast<const __m512i*>(b + groups * kNr * 4);
   __m512i acc[kMr][2];
@@ -48,11 +52,12 @@ void u8s8k4_full(int64_t k, const uint8_t* a, const int8_t* b, int32_t* c, int64
     a += 4 * kMr;
     b += 4 * kNr;
   }
-  store_tile(acc, c, ldc);
+  sink(acc);
 }
 
 // s16_k2: the AVX-VNNI kernel in zmm: VPDPWSSD (not the saturating VPDPWSSDS) wraps.
-void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64_t ldc) {
+template <class Sink>
+void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, Sink&& sink) {
   __m512i acc[kMr][2];
   for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
   const int64_t groups = (k + 1) / 2;
@@ -69,29 +74,97 @@ void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64
     a += 2 * kMr;
     b += 2 * kNr;
   }
-  store_tile(acc, c, ldc);
+  sink(acc);
 }
 
-template <class Full, class A, class B>
-void run_tile(Full full, int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
-              int64_t m, int64_t n) {
+inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : (n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1));
+}
+
+// gemm_int_epilogue_i32's f32 modes on an m x n (<= 6 x 32) tile held in registers:
+// t = float(acc); t *= row scale; t *= column scale; t += bias; f32_acc: c + t.
+inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, int64_t m,
+                           int64_t n) {
+  const __mmask16 mk[2] = {lanes(n), lanes(n - 16)};
+  __m512 cs[2], bias[2];
+  for (int h = 0; h < 2; ++h) {
+    if (!e.col_scale)
+      cs[h] = _mm512_set1_ps(1.0f);
+    else if (e.col_scale_stride == 0)
+      cs[h] = _mm512_set1_ps(e.col_scale[0]);
+    else
+      cs[h] = _mm512_maskz_loadu_ps(mk[h], e.col_scale + 16 * h);
+    bias[h] = e.bias ? _mm512_maskz_loadu_ps(mk[h], e.bias + 16 * h) : _mm512_setzero_ps();
+  }
+  const bool accumulate = e.out == GemmIntOut::f32_acc;
+  for (int i = 0; i < kMr; ++i) {
+    if (i >= m) break;
+    const __m512 r =
+        _mm512_set1_ps(e.row_scale ? e.row_scale[i * e.row_scale_stride] : 1.0f);
+    float* row = static_cast<float*>(e.c) + i * e.ldc;
+    for (int h = 0; h < 2; ++h) {
+      __m512 t = _mm512_cvtepi32_ps(acc[i][h]);
+      t = _mm512_mul_ps(t, r);
+      t = _mm512_mul_ps(t, cs[h]);
+      if (e.bias) t = _mm512_add_ps(t, bias[h]);
+      if (accumulate) t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[h], row + 16 * h), t);
+      _mm512_mask_storeu_ps(row + 16 * h, mk[h], t);
+    }
+  }
+}
+
+// The two tile kernels as types, so that one driver takes either and the sink stays inlined.
+struct U8S8 {
+  template <class Sink>
+  void operator()(int64_t k, const void* a, const void* b, Sink&& sink) const {
+    u8s8k4_full(k, static_cast<const uint8_t*>(a), static_cast<const int8_t*>(b), sink);
+  }
+};
+struct S16 {
+  template <class Sink>
+  void operator()(int64_t k, const void* a, const void* b, Sink&& sink) const {
+    s16k2_full(k, static_cast<const int16_t*>(a), static_cast<const int16_t*>(b), sink);
+  }
+};
+using Acc = __m512i[kMr][2];
+
+template <class Kern>
+void run_tile(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc, int64_t m,
+              int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  if (m == kMr && n == kNr)
-    return full(k, static_cast<const A*>(a), static_cast<const B*>(b), c, ldc);
+  if (m == kMr && n == kNr) return Kern{}(k, a, b, [&](const Acc& acc) { store_tile(acc, c, ldc); });
   int32_t tile[kMr * kNr];
-  full(k, static_cast<const A*>(a), static_cast<const B*>(b), tile, kNr);
+  Kern{}(k, a, b, [&](const Acc& acc) { store_tile(acc, tile, kNr); });
   for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
+}
+
+template <class Kern>
+void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue& e, int64_t m,
+                  int64_t n) {
+  LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
+  LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
+  Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace
 
 void gemm_u8s8k4_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                                   int64_t m, int64_t n) {
-  run_tile<decltype(&u8s8k4_full), uint8_t, int8_t>(u8s8k4_full, k, a, b, c, ldc, m, n);
+  run_tile<U8S8>(k, a, b, c, ldc, m, n);
 }
 
 void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                                  int64_t m, int64_t n) {
-  run_tile<decltype(&s16k2_full), int16_t, int16_t>(s16k2_full, k, a, b, c, ldc, m, n);
+  run_tile<S16>(k, a, b, c, ldc, m, n);
+}
+
+void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
+                                      const GemmIntEpilogue& e, int64_t m, int64_t n) {
+  run_tile_f32<U8S8>(k, a, b, e, m, n);
+}
+
+void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
+                                     const GemmIntEpilogue& e, int64_t m, int64_t n) {
+  run_tile_f32<S16>(k, a, b, e, m, n);
 }
 
 }  // namespace lowbit
