@@ -181,7 +181,8 @@ TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
 
 TEST(CodecParity, FamiliesHaveAnAvx2VariantAndRefLast) {
   EXPECT_EQ(fp8_encode_kernels().all().back().isa, Isa::scalar);
-  EXPECT_EQ(intn_quant_kernels().all().front().isa, Isa::avx2);
+  EXPECT_EQ(intn_quant_kernels().all().front().isa, Isa::avx512);
+  EXPECT_EQ(intn_quant_kernels().all()[1].isa, Isa::avx2);
   if (cpu_supports(Isa::avx2)) {
     EXPECT_EQ(blockwise_kernels().runnable().size(), 2u);
   }

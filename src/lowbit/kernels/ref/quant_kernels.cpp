@@ -100,7 +100,9 @@ const KernelFamily<Fp8DecodeKernel>& fp8_decode_kernels() {
 
 const KernelFamily<IntnQuantKernel>& intn_quant_kernels() {
   static const KernelFamily<IntnQuantKernel> f(
-      "intn_quant", {{"intn_quant_avx2", Isa::avx2, intn_quant_s8_avx2, intn_quant_s16_avx2,
+      "intn_quant", {{"intn_quant_avx512", Isa::avx512, intn_quant_s8_avx2, intn_quant_s16_avx2,
+                      intn_sr_s8_avx512, intn_sr_s16_avx512},
+                     {"intn_quant_avx2", Isa::avx2, intn_quant_s8_avx2, intn_quant_s16_avx2,
                       intn_sr_s8_avx2, intn_sr_s16_avx2},
                      {"intn_quant_ref", Isa::scalar, intn_quant_s8_ref, intn_quant_s16_ref,
                       intn_sr_s8_ref, intn_sr_s16_ref}});

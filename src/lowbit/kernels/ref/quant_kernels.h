@@ -83,6 +83,11 @@ void intn_sr_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint6
                      uint64_t stream, uint64_t pos0, int8_t* q);
 void intn_sr_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
                       uint64_t stream, uint64_t pos0, int16_t* q);
+// AVX-512 stochastic rounding (16 Philox blocks at a time); its family entry takes the AVX2 RNE.
+void intn_sr_s8_avx512(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                       uint64_t stream, uint64_t pos0, int8_t* q);
+void intn_sr_s16_avx512(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
+                        uint64_t stream, uint64_t pos0, int16_t* q);
 float blockwise_absmax_avx2(const float* x, int64_t n);
 void blockwise_encode_avx2(const float* x, int64_t n, float absmax, const float* thresholds,
                            uint8_t* codes);
