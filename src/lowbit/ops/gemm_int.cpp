@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <unistd.h>
 #include <vector>
 
 #include "lowbit/core/parallel.h"
@@ -16,11 +17,18 @@ namespace lowbit::ops {
 
 namespace {
 // Whole-K panels: a micro-kernel call sums all of k (or one exactness chunk) in registers. The
-// packed A block (mc x K) is kept within ~256 KiB so it stays in Zen 2's 512 KiB L2 next to the
+// packed A block (mc x K, up to kMcMax rows: each B panel brought into L1 serves that many rows)
+// is kept within half the L2 (read at run time; 512 KiB on Zen 4, 256 KiB on Zen 2) next to the
 // current B panel; the packed B block (K x nc) within ~4 MiB of L3.
-constexpr int64_t kABlockBytes = 256 << 10;
+int64_t a_block_bytes() {
+  static const int64_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 >= (128 << 10) && l2 <= (64 << 20) ? int64_t{l2} / 2 : int64_t{256 << 10};
+  }();
+  return bytes;
+}
 constexpr int64_t kBBlockBytes = 4 << 20;
-constexpr int64_t kMcMax = 144;
+constexpr int64_t kMcMax = 576;
 // A chunk shorter than this is not worth a micro-kernel call: split A's bytes instead.
 constexpr int64_t kMinChunk = 64;
 constexpr int64_t kParallelMinMacs = int64_t(1) << 18;
@@ -119,7 +127,7 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   const int elem = panel_elem_bytes(kern.panel);
   const int64_t kk = std::max<int64_t>(k, 1);
   const int64_t mc =
-      std::clamp(kABlockBytes / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
+      std::clamp(a_block_bytes() / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
   const int64_t nc = std::clamp(kBBlockBytes / (kk * elem) / nr * nr, nr, round_up(n, nr));
   int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
   const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;
