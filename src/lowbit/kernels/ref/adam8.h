@@ -46,6 +46,8 @@ void adam_update_block_f32(const optim::AdamCoeffs<float>& k, int64_t n, float* 
                            float* m, float* v);
 void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
+void adam8_block_avx512(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
+                        const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
 
 const KernelFamily<Adam8Kernel>& adam8_kernels();
 

@@ -113,7 +113,8 @@ void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const Dyn
 
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels() {
   static const KernelFamily<BlockwiseLutKernel> f(
-      "blockwise8_lut", {{"blockwise8_lut_avx2", Isa::avx2, blockwise_encode_lut_avx2},
+      "blockwise8_lut", {{"blockwise8_lut_avx512", Isa::avx512, blockwise_encode_lut_avx512},
+                         {"blockwise8_lut_avx2", Isa::avx2, blockwise_encode_lut_avx2},
                          {"blockwise8_lut_ref", Isa::scalar, blockwise_encode_lut_ref}});
   return f;
 }

@@ -60,6 +60,8 @@ void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const Dyn
                               uint8_t* codes);
 void blockwise_encode_lut_avx2(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                uint8_t* codes);
+void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const DynamicTables& t,
+                                 uint8_t* codes);
 
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels();
 
