@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "lowbit/formats/intn.h"
 #include "lowbit/kernels/gemm_int.h"
@@ -223,14 +224,34 @@ int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0
     const int64_t cols = rows / W * W, groups = k / KG;
     alignas(16) uint8_t strip[W * KG * (kBytes ? 1 : 2)];
     GemmIntSource sx = x;  // the strip as one panel of height W, at column c of the block
-    for (int64_t g = 0; g < groups; ++g)  // g outer: each source row is read once
+    // Where column r's 4-byte unit of group 0 goes (group g: + g * R * 4), computed once: two
+    // integer divisions per unit would cost more than the transposes.
+    std::vector<int64_t> at(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < cols; ++r) at[r] = (r / R) * panel_bytes + (r % R) * 4;
+    for (int64_t g = 0; g < groups; ++g) {  // g outer: each source row is read once
+      uint8_t* dg = dst + g * R * 4;
       for (int64_t c = 0; c < cols; c += W) {
-        pack_fast<P, S>(W, a_offset, sx, r0 + c, W, p0 + g * KG, KG, strip);
-        for (int q = 0; q < W; ++q) {
-          const int64_t r = c + q;
-          std::memcpy(dst + (r / R) * panel_bytes + (g * R + r % R) * 4, strip + q * 4, 4);
+        if constexpr (kBytes && S == GemmIntSrc::s8) {
+          // pack_fast's 4 x 16 transpose inline: a call per 64 bytes costs more than the work.
+          const auto* src = static_cast<const int8_t*>(x.data) + (p0 + g * 4) * x.ld + r0 + c;
+          const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
+          __m128i v[4];
+          for (int t = 0; t < 4; ++t)
+            v[t] = _mm_add_epi8(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + t * x.ld)), off);
+          const __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
+          const __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
+          auto* o = reinterpret_cast<__m128i*>(strip);
+          _mm_store_si128(o, _mm_unpacklo_epi16(t0, t2));
+          _mm_store_si128(o + 1, _mm_unpackhi_epi16(t0, t2));
+          _mm_store_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
+          _mm_store_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
+        } else {
+          pack_fast<P, S>(W, a_offset, sx, r0 + c, W, p0 + g * KG, KG, strip);
         }
+        for (int q = 0; q < W; ++q) std::memcpy(dg + at[c + q], strip + q * 4, 4);
       }
+    }
     return cols;
   }
   return 0;
