@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "lowbit/core/parallel.h"
+#include "lowbit/formats/intn.h"
 #include "lowbit/ops/gemm_int.h"
 #include "lowbit/quant/bit_split.h"
 #include "lowbit/quant/hadamard.h"
@@ -93,14 +95,28 @@ std::vector<int32_t> gemm_i32(int64_t m, int64_t n, int64_t k, const ops::IntMat
   return c;
 }
 
-// Column sums of the integer codes of q (rows, cols) -> cols.
+// Element loops of the backward run over rows in chunks of about this many elements; each
+// element (or row sum) is computed by one thread in a fixed order, so threads change no bit.
+constexpr int64_t kGrainElems = 1 << 14;
+int64_t row_grain(int64_t cols) {
+  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(cols, 1));
+}
+
+// Code j of a packed int4 row (low nibble first, formats/intn.h).
+inline int32_t nibble(const uint8_t* row, int64_t j) {
+  return (j & 1) ? int4_high(row[j >> 1]) : int4_low(row[j >> 1]);
+}
+
+// Column sums of the int4 codes of q (rows, cols) -> cols: integers, so the column blocks
+// threads take cannot change them.
 std::vector<int64_t> code_col_sums(const QTensor& q) {
-  Tensor c = qtensor_int_codes(q);
-  const int64_t rows = q.shape[0], cols = q.shape[1];
+  const int64_t rows = q.shape[0], cols = q.shape[1], row_bytes = (cols + 1) / 2;
   std::vector<int64_t> s(static_cast<size_t>(cols), 0);
-  const int32_t* p = c.data<int32_t>();
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) s[j] += p[i * cols + j];
+  const uint8_t* p = q.codes.data<uint8_t>();
+  parallel_for(cols, 64, [&](int64_t j0, int64_t j1) {
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = j0; j < j1; ++j) s[j] += nibble(p + i * row_bytes, j);
+  });
   return s;
 }
 
@@ -116,12 +132,14 @@ Tensor split_product(const BitSplit& s, bool dy_trans, const QTensor& b) {
   const float scale = s.scale * b.scales.data<float>()[0];
   Tensor out = Tensor::empty({m, n});
   float* o = out.data<float>();
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      const size_t t = static_cast<size_t>(i * n + j);
-      const int64_t acc = 16 * static_cast<int64_t>(hi[t]) + lo[t] + 8 * cs[j];
-      o[t] = static_cast<float>(acc) * scale;
-    }
+  parallel_for(m, row_grain(n), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        const size_t t = static_cast<size_t>(i * n + j);
+        const int64_t acc = 16 * static_cast<int64_t>(hi[t]) + lo[t] + 8 * cs[j];
+        o[t] = static_cast<float>(acc) * scale;
+      }
+  });
   return out;
 }
 
@@ -135,7 +153,10 @@ Tensor int4_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t 
   std::vector<int32_t> acc = gemm_i32(m, n, r, s4(q, dy_trans), s4(b, false));
   const float scale = q.scales.data<float>()[0] * b.scales.data<float>()[0];
   Tensor out = Tensor::empty({m, n});
-  for (size_t t = 0; t < acc.size(); ++t) out.data<float>()[t] = static_cast<float>(acc[t]) * scale;
+  float* o = out.data<float>();
+  parallel_for(static_cast<int64_t>(acc.size()), kGrainElems, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) o[t] = static_cast<float>(acc[t]) * scale;
+  });
   return out;
 }
 
@@ -178,41 +199,45 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
   Tensor dys = dy;
   QTensor xs = xq_;
   if (cfg_.leverage_sampling && m > 1) {
-    // ||X_i|| from the kept codes (the rotation is orthonormal, so ||X_i·H|| = ||X_i||).
-    Tensor xc = qtensor_int_codes(xq_);
-    const int32_t* xcp = xc.data<int32_t>();
+    // ||X_i|| from the kept codes (the rotation is orthonormal, so ||X_i·H|| = ||X_i||); the
+    // sum of squared codes is an integer, exact in int64 as it was in double.
+    const uint8_t* xqp = xq_.codes.data<uint8_t>();
+    const int64_t row_bytes = (kp_ + 1) / 2;
     const float* dyp = dy.data<float>();
     std::vector<double> score(static_cast<size_t>(m));
-    for (int64_t i = 0; i < m; ++i) {
-      double sx = 0, sd = 0;
-      for (int64_t j = 0; j < kp_; ++j) {
-        double v = xcp[i * kp_ + j];
-        sx += v * v;
+    parallel_for(m, row_grain(kp_ + n), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        int64_t sx = 0;
+        for (int64_t j = 0; j < kp_; ++j) {
+          const int32_t v = nibble(xqp + i * row_bytes, j);
+          sx += v * v;
+        }
+        double sd = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          double v = dyp[i * n + j];
+          sd += v * v;
+        }
+        score[i] = std::sqrt(static_cast<double>(sx)) * std::sqrt(sd);
       }
-      for (int64_t j = 0; j < n; ++j) {
-        double v = dyp[i * n + j];
-        sd += v * v;
-      }
-      score[i] = std::sqrt(sx) * std::sqrt(sd);
-    }
+    });
     LeverageSample ls =
         leverage_sample(score, cfg_.sample_fraction, cfg_.seed, stream_of(layer_, step_, 4));
     const int64_t mk = static_cast<int64_t>(ls.rows.size());
     sampled_rows_ = mk;
     if (mk == 0) return;
     dys = Tensor::empty({mk, n});
-    const int64_t row_bytes = (kp_ + 1) / 2;
     xs.codes = Tensor::empty({mk, row_bytes}, DType::u8);
     xs.shape = {mk, kp_};
     float* dysp = dys.data<float>();
     uint8_t* xsp = xs.codes.data<uint8_t>();
-    const uint8_t* xqp = xq_.codes.data<uint8_t>();
-    for (int64_t r = 0; r < mk; ++r) {
-      const int64_t i = ls.rows[r];
-      const float wr = ls.weights[r];
-      for (int64_t j = 0; j < n; ++j) dysp[r * n + j] = dyp[i * n + j] * wr;
-      std::memcpy(xsp + r * row_bytes, xqp + i * row_bytes, row_bytes);
-    }
+    parallel_for(mk, row_grain(n), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t i = ls.rows[r];
+        const float wr = ls.weights[r];
+        for (int64_t j = 0; j < n; ++j) dysp[r * n + j] = dyp[i * n + j] * wr;
+        std::memcpy(xsp + r * row_bytes, xqp + i * row_bytes, row_bytes);
+      }
+    });
   }
   const uint64_t st = stream_of(layer_, step_, 3);
   Tensor dwh = cfg_.bit_split ? split_product(bit_split(dys, cfg_.seed, st), true, xs)
@@ -220,7 +245,9 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
   Tensor d = unrotate(std::move(dwh), k_, cfg_.hadamard, cfg_.hadamard_block);
   float* o = dw.data<float>();
   const float* s = d.data<float>();
-  for (int64_t t = 0; t < d.numel(); ++t) o[t] += s[t];
+  parallel_for(d.numel(), kGrainElems, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) o[t] += s[t];
+  });
 }
 
 void Int4GemmNumerics::release() {

@@ -2,8 +2,10 @@
 // its high nibble (arithmetic shift) and its low nibble offset by -8, both packed as int4.
 #include "lowbit/quant/bit_split.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "lowbit/core/parallel.h"
 #include "lowbit/formats/intn.h"
 #include "lowbit/quant/uniform.h"
 
@@ -25,8 +27,12 @@ QTensor packed_int4(const std::vector<int8_t>& codes, int64_t rows, int64_t cols
   q.shape = {rows, cols};
   const int64_t row_bytes = (cols + 1) / 2;
   q.codes = Tensor::empty({rows, row_bytes}, DType::u8);
-  for (int64_t r = 0; r < rows; ++r)
-    int4_pack(codes.data() + r * cols, cols, q.codes.data<uint8_t>() + r * row_bytes);
+  parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r)
+                   int4_pack(codes.data() + r * cols, cols,
+                             q.codes.data<uint8_t>() + r * row_bytes);
+               });
   q.scales = Tensor::full({1}, scale);
   return q;
 }
@@ -43,7 +49,9 @@ BitSplit bit_split(const Tensor& x, uint64_t seed, uint64_t stream) {
   QTensor q = quantize(x, f, seed, stream);
   const int64_t rows = x.dim(0), cols = x.dim(1), n = rows * cols;
   std::vector<int8_t> hi(static_cast<size_t>(n)), lo(static_cast<size_t>(n));
-  bit_split_codes(q.codes.data<int8_t>(), n, hi.data(), lo.data());
+  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) {
+    bit_split_codes(q.codes.data<int8_t>() + i0, i1 - i0, hi.data() + i0, lo.data() + i0);
+  });
   BitSplit s;
   s.scale = q.scales.data<float>()[0];
   s.hi = packed_int4(hi, rows, cols, s.scale);
