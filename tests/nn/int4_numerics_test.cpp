@@ -138,17 +138,29 @@ TEST(Int4Numerics, BackwardCloseToFp32InEverySwitchCombination) {
 
 TEST(Int4Numerics, ThreadCountDoesNotChangeBits) {
   const int saved = num_threads();
-  Tensor x = randn({130, 64}, 1), w = randn({48, 64}, 2, 0.1), dy = randn({130, 48}, 3, 0.01);
-  Tensor out[2][3];
-  for (int t = 1; t <= 2; ++t) {
-    set_num_threads(t);
-    Int4GemmNumerics g("l", Int4NumericsConfig{});
-    out[t - 1][0] = g.forward(x, w, ForwardContext{true, 4});
-    out[t - 1][1] = g.backward_input(dy);
-    out[t - 1][2] = Tensor::zeros({48, 64});
-    g.backward_weight(dy, out[t - 1][2]);
+  // The second shape is large enough that every element loop of the backward splits into
+  // several chunks, with Hadamard off so rows hold an odd number of nibbles.
+  struct Shape {
+    int64_t m, k, n;
+    bool hadamard;
+  };
+  for (const Shape sh : {Shape{130, 64, 48, true}, Shape{1031, 257, 129, false}}) {
+    Tensor x = randn({sh.m, sh.k}, 1), w = randn({sh.n, sh.k}, 2, 0.1);
+    Tensor dy = randn({sh.m, sh.n}, 3, 0.01);
+    Tensor out[2][3];
+    for (int t = 1; t <= 2; ++t) {
+      set_num_threads(t);
+      Int4NumericsConfig cfg;
+      cfg.hadamard = sh.hadamard;
+      Int4GemmNumerics g("l", cfg);
+      out[t - 1][0] = g.forward(x, w, ForwardContext{true, 4});
+      out[t - 1][1] = g.backward_input(dy);
+      out[t - 1][2] = Tensor::zeros({sh.n, sh.k});
+      g.backward_weight(dy, out[t - 1][2]);
+    }
+    for (int i = 0; i < 3; ++i)
+      EXPECT_TRUE(same_bits(out[0][i], out[1][i])) << "product " << i << " m " << sh.m;
   }
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(same_bits(out[0][i], out[1][i])) << "product " << i;
   set_num_threads(saved);
 }
 

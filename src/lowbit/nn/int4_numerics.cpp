@@ -114,8 +114,10 @@ std::vector<int64_t> code_col_sums(const QTensor& q) {
   std::vector<int64_t> s(static_cast<size_t>(cols), 0);
   const uint8_t* p = q.codes.data<uint8_t>();
   parallel_for(cols, 64, [&](int64_t j0, int64_t j1) {
+    int64_t part[64] = {};  // this chunk's columns, in registers rather than through s
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = j0; j < j1; ++j) s[j] += nibble(p + i * row_bytes, j);
+      for (int64_t j = j0; j < j1; ++j) part[j - j0] += nibble(p + i * row_bytes, j);
+    for (int64_t j = j0; j < j1; ++j) s[j] = part[j - j0];
   });
   return s;
 }

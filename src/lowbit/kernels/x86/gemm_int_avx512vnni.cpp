@@ -143,6 +143,7 @@ void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue
                   int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
+  LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace
