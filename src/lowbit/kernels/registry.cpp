@@ -7,6 +7,7 @@
 #include "lowbit/kernels/gemm_int.h"
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/blockwise_lut.h"
+#include "lowbit/kernels/ref/gelu_kernels.h"
 #include "lowbit/kernels/ref/hadamard_ref.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/ref/rng_kernels.h"
@@ -37,6 +38,7 @@ std::vector<KernelChoice> kernel_choices() {
   rows.push_back(describe(adam8_kernels()));
   rows.push_back(describe(rng_words_kernels()));
   rows.push_back(describe(fwht_kernels()));
+  rows.push_back(describe(gelu_kernels()));
   return rows;
 }
 
