@@ -9,6 +9,7 @@
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/gelu_kernels.h"
 #include "lowbit/kernels/ref/hadamard_ref.h"
+#include "lowbit/kernels/ref/int_ln_kernels.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/ref/rng_kernels.h"
 
@@ -39,6 +40,7 @@ std::vector<KernelChoice> kernel_choices() {
   rows.push_back(describe(rng_words_kernels()));
   rows.push_back(describe(fwht_kernels()));
   rows.push_back(describe(gelu_kernels()));
+  rows.push_back(describe(int_ln_kernels()));
   return rows;
 }
 

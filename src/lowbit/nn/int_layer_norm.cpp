@@ -1,12 +1,17 @@
-// Integer layer norm: rows in parallel over fixed chunks; the column sums of the backward
-// (dgamma, dbeta) are int64 per chunk, so their total does not depend on the order anyway.
+// Integer layer norm: rows in parallel over fixed chunks, each through the int_layer_norm kernel
+// family (8-bit codes) or the same loops built here (wider codes; kernels/ref/int_ln_math.h); the
+// column sums of the backward (dgamma, dbeta) are int64 per chunk, so their total does not
+// depend on the order anyway.
 #include "lowbit/nn/int_layer_norm.h"
 
 #include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/kernels/ref/int_ln_kernels.h"
+#include "lowbit/kernels/ref/int_ln_math.h"
 #include "lowbit/nn/int_numerics.h"
 #include "lowbit/quant/uniform.h"
 
@@ -23,23 +28,12 @@ constexpr int64_t kMaxHidden = int64_t(1) << 15;
 template <class Q>
 void normalize_rows(const Q* q, float s, int64_t m, int64_t c, double eps, float* xhat,
                     float* rstd) {
+  const IntLnKernel& k = int_ln_kernels().chosen();
   parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const Q* __restrict qr = q + r * c;
-      int64_t s1 = 0, s2 = 0;
-      for (int64_t j = 0; j < c; ++j) {
-        s1 += qr[j];
-        s2 += int32_t(qr[j]) * qr[j];
-      }
-      const double var = double(s) * s * double(c * s2 - s1 * s1) / (double(c) * c);
-      const float rs = static_cast<float>(1 / std::sqrt(var + eps));
-      const double a = double(s) * rs / c;
-      const auto c32 = static_cast<int32_t>(c), s1_32 = static_cast<int32_t>(s1);
-      float* __restrict xr = xhat + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j) xr[j] = static_cast<float>(double(c32 * qr[j] - s1_32) * a);
-      rstd[r] = rs;
-    }
+    if constexpr (std::is_same_v<Q, int8_t>)
+      k.normalize(q, s, r0, r1, c, eps, xhat, rstd);
+    else
+      int_ln_normalize_rows(q, s, r0, r1, c, eps, xhat, rstd);
   });
 }
 
@@ -47,14 +41,12 @@ void normalize_rows(const Q* q, float s, int64_t m, int64_t c, double eps, float
 template <class H, class G>
 void affine_rows(const H* h, const G* g, float k, const float* beta, int64_t m, int64_t c,
                  float* y) {
+  const IntLnKernel& kern = int_ln_kernels().chosen();
   parallel_for(m, kRowsPerChunk, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const H* __restrict hr = h + r * c;
-      float* __restrict yr = y + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j)
-        yr[j] = static_cast<float>(int32_t(hr[j]) * int32_t(g[j])) * k + beta[j];
-    }
+    if constexpr (std::is_same_v<H, int8_t> && std::is_same_v<G, int8_t>)
+      kern.affine(h, g, k, beta, r0, r1, c, y);
+    else
+      int_ln_affine_rows(h, g, k, beta, r0, r1, c, y);
   });
 }
 
@@ -66,29 +58,13 @@ struct Scales {
 template <class E, class H, class G>
 void backward_rows(const E* e, const H* h, const G* g, const float* rstd, Scales s, int64_t m,
                    int64_t c, float* dx, int64_t* seh, int64_t* se) {
+  const IntLnKernel& kern = int_ln_kernels().chosen();
   auto rows = [&](int64_t r0, int64_t r1, int64_t* part) {  // part: the chunk's seh, se
-    int64_t* __restrict pg = part;
-    int64_t* __restrict pb = part + c;
-    for (int64_t r = r0; r < r1; ++r) {
-      const E* __restrict er = e + r * c;
-      const H* __restrict hr = h + r * c;
-      int64_t t0 = 0, t2 = 0;
-      for (int64_t j = 0; j < c; ++j) {
-        const int32_t eg = int32_t(er[j]) * g[j];
-        t0 += eg;
-        t2 += int64_t(eg) * hr[j];
-      }
-      const double k = double(rstd[r]) * s.d * s.g;
-      const double c0 = double(t0) / c, c2 = double(s.h) * s.h * double(t2) / c;
-      float* __restrict out = dx + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j)
-        out[j] = static_cast<float>(k * (double(int32_t(er[j]) * g[j]) - c0 - c2 * hr[j]));
-      for (int64_t j = 0; j < c; ++j) {
-        pg[j] += int32_t(er[j]) * hr[j];
-        pb[j] += er[j];
-      }
-    }
+    if constexpr (std::is_same_v<E, int8_t> && std::is_same_v<H, int8_t> &&
+                  std::is_same_v<G, int8_t>)
+      kern.backward(e, h, g, rstd, s.d, s.h, s.g, r0, r1, c, dx, part);
+    else
+      int_ln_backward_rows(e, h, g, rstd, s.d, s.h, s.g, r0, r1, c, dx, part);
   };
   parallel_reduce_chunks<int64_t>(m, kRowsPerChunk, 2 * c, rows, [&](const int64_t* part) {
     for (int64_t j = 0; j < c; ++j) {
