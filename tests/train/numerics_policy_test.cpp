@@ -38,6 +38,22 @@ TEST(NumericsPolicy, IntBitsPerPassAndPatchEmbed) {
   EXPECT_THROW(describe(r), Error);
 }
 
+TEST(NumericsPolicy, LayerNormBitsReachOnlyTheLayerNorms) {
+  Recipe r = Recipe::defaults();
+  r.set("numerics.mode=int");
+  auto policy = make_int_layer_policy(r);
+  EXPECT_EQ(policy("encoder.0.ln1", nn::LayerKind::layer_norm)->act_bits, 8);
+  r.set("numerics.layer_norm_bits=16");
+  policy = make_int_layer_policy(r);
+  const auto ln = policy("encoder.0.ln1", nn::LayerKind::layer_norm);
+  EXPECT_EQ(ln->act_bits, 16);
+  EXPECT_EQ(ln->weight_bits, 16);
+  EXPECT_EQ(ln->grad_bits, 16);
+  EXPECT_EQ(policy("embeddings", nn::LayerKind::embedding)->act_bits, 8);
+  r.set("numerics.layer_norm_bits=17");
+  EXPECT_THROW(make_int_layer_policy(r), Error);
+}
+
 TEST(NumericsPolicy, Int4Switches) {
   Recipe r = Recipe::defaults();
   r.set("numerics.mode=int4");

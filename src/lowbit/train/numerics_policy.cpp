@@ -117,9 +117,16 @@ nn::IntLayerPolicy make_int_layer_policy(const Recipe& recipe) {
   const nn::IntNumericsConfig cfg = on ? int_config(recipe) : nn::IntNumericsConfig{};
   const bool norm = on && int_layer_off_reason(recipe, nn::LayerKind::layer_norm).empty();
   const bool embed = on && int_layer_off_reason(recipe, nn::LayerKind::embedding).empty();
-  return [cfg, norm, embed](const std::string&, nn::LayerKind kind) {
-    const bool is_int = kind == nn::LayerKind::layer_norm ? norm : embed;
-    return is_int ? std::optional<nn::IntNumericsConfig>(cfg) : std::nullopt;
+  // numerics.layer_norm_bits: every operand of the integer layer norms at its own width.
+  nn::IntNumericsConfig ln = cfg;
+  const int64_t ln_bits = on ? recipe.get_int("numerics.layer_norm_bits") : 0;
+  LB_CHECK(ln_bits == 0 || (ln_bits >= 2 && ln_bits <= 16), "numerics.layer_norm_bits = ",
+           ln_bits, " is out of range: 0 (as the other layers) or 2..16");
+  if (ln_bits != 0) ln.weight_bits = ln.act_bits = ln.grad_bits = static_cast<int>(ln_bits);
+  return [cfg, ln, norm, embed](const std::string&, nn::LayerKind kind) {
+    const bool is_norm = kind == nn::LayerKind::layer_norm;
+    if (!(is_norm ? norm : embed)) return std::optional<nn::IntNumericsConfig>();
+    return std::optional<nn::IntNumericsConfig>(is_norm ? ln : cfg);
   };
 }
 

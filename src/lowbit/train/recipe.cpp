@@ -108,6 +108,8 @@ constexpr KeyRow kKeys[] = {
     {"numerics.int_layer_norm", T::boolean, "true", R::any, nullptr,
      "int: layer norms on dynamic fixed-point codes (int64 mean, variance, x̂·gamma and backward "
      "sums; rstd and the beta add in f32); false = f32 layer norms"},
+    {"numerics.layer_norm_bits", T::integer, "0", R::non_negative, nullptr,
+     "int: all bits of the integer layer norms (x, x̂, gamma, dy; 0 = as the other layers)"},
     {"numerics.int_embedding", T::boolean, "true", R::any, nullptr,
      "int: embedding look-up and gradient on dynamic fixed-point codes (w / dy bits, int64 sums); "
      "a stable or tensor-train word table stays f32; false = f32 embedding"},
