@@ -15,6 +15,13 @@ namespace lowbit {
 int num_threads();
 void set_num_threads(int n);
 
+// Element loops over rows of `cols` values run in chunks of about this many elements: enough
+// work per chunk to pay for the fork, and rows_per_chunk(cols) rows each (at least one).
+inline constexpr int64_t kChunkElems = int64_t(1) << 14;
+inline int64_t rows_per_chunk(int64_t cols) {
+  return std::max<int64_t>(1, kChunkElems / std::max<int64_t>(cols, 1));
+}
+
 // Calls fn(begin, end) for chunks [k*grain, min(n, (k+1)*grain)).
 template <class Fn>
 void parallel_for(int64_t n, int64_t grain, Fn&& fn) {

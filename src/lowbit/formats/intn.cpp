@@ -25,7 +25,7 @@ void int4_pack(const int8_t* codes, int64_t n, uint8_t* packed) {
 
 void int4_unpack(const uint8_t* packed, int64_t n, int8_t* codes) {
   for (int64_t i = 0; i < n; ++i)
-    codes[i] = (i % 2) ? int4_high(packed[i / 2]) : int4_low(packed[i / 2]);
+    codes[i] = int4_at(packed, i);
 }
 
 }  // namespace lowbit

@@ -24,6 +24,10 @@ inline uint8_t int4_pack_pair(int8_t lo, int8_t hi) {
 }
 inline int8_t int4_low(uint8_t b) { return static_cast<int8_t>(static_cast<uint8_t>(b << 4)) >> 4; }
 inline int8_t int4_high(uint8_t b) { return static_cast<int8_t>(b) >> 4; }
+// Code idx of a packed int4 row (two a byte, low nibble first).
+inline int8_t int4_at(const uint8_t* packed, int64_t idx) {
+  return (idx & 1) ? int4_high(packed[idx >> 1]) : int4_low(packed[idx >> 1]);
+}
 
 // n codes (each in [-8, 7]) -> ceil(n / 2) bytes, and back.
 void int4_pack(const int8_t* codes, int64_t n, uint8_t* packed);

@@ -34,10 +34,7 @@ inline int32_t load(const GemmIntSource& x, int64_t row, int64_t col) {
   const int64_t idx = row * x.ld + col;
   if constexpr (S == GemmIntSrc::s8) return static_cast<const int8_t*>(x.data)[idx];
   if constexpr (S == GemmIntSrc::s16) return static_cast<const int16_t*>(x.data)[idx];
-  if constexpr (S == GemmIntSrc::s4) {
-    uint8_t byte = static_cast<const uint8_t*>(x.data)[idx >> 1];
-    return (idx & 1) ? int4_high(byte) : int4_low(byte);
-  }
+  if constexpr (S == GemmIntSrc::s4) return int4_at(static_cast<const uint8_t*>(x.data), idx);
   if constexpr (S == GemmIntSrc::f32)
     return quant_rne(static_cast<const float*>(x.data)[idx], x.scale, x.qmax);
   return 0;

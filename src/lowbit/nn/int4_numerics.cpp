@@ -95,17 +95,8 @@ std::vector<int32_t> gemm_i32(int64_t m, int64_t n, int64_t k, const ops::IntMat
   return c;
 }
 
-// Element loops of the backward run over rows in chunks of about this many elements; each
-// element (or row sum) is computed by one thread in a fixed order, so threads change no bit.
-constexpr int64_t kGrainElems = 1 << 14;
-int64_t row_grain(int64_t cols) {
-  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(cols, 1));
-}
-
-// Code j of a packed int4 row (low nibble first, formats/intn.h).
-inline int32_t nibble(const uint8_t* row, int64_t j) {
-  return (j & 1) ? int4_high(row[j >> 1]) : int4_low(row[j >> 1]);
-}
+// The backward's element loops run in parallel_for chunks (core/parallel.h); each element (or
+// row sum) is computed by one thread in a fixed order, so threads change no bit.
 
 // Column sums of the int4 codes of q (rows, cols) -> cols: integers, so the column blocks
 // threads take cannot change them.
@@ -116,7 +107,7 @@ std::vector<int64_t> code_col_sums(const QTensor& q) {
   parallel_for(cols, 64, [&](int64_t j0, int64_t j1) {
     int64_t part[64] = {};  // this chunk's columns, in registers rather than through s
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = j0; j < j1; ++j) part[j - j0] += nibble(p + i * row_bytes, j);
+      for (int64_t j = j0; j < j1; ++j) part[j - j0] += int4_at(p + i * row_bytes, j);
     for (int64_t j = j0; j < j1; ++j) s[j] = part[j - j0];
   });
   return s;
@@ -134,7 +125,7 @@ Tensor split_product(const BitSplit& s, bool dy_trans, const QTensor& b) {
   const float scale = s.scale * b.scales.data<float>()[0];
   Tensor out = Tensor::empty({m, n});
   float* o = out.data<float>();
-  parallel_for(m, row_grain(n), [&](int64_t i0, int64_t i1) {
+  parallel_for(m, rows_per_chunk(n), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
       for (int64_t j = 0; j < n; ++j) {
         const size_t t = static_cast<size_t>(i * n + j);
@@ -156,7 +147,7 @@ Tensor int4_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t 
   const float scale = q.scales.data<float>()[0] * b.scales.data<float>()[0];
   Tensor out = Tensor::empty({m, n});
   float* o = out.data<float>();
-  parallel_for(static_cast<int64_t>(acc.size()), kGrainElems, [&](int64_t t0, int64_t t1) {
+  parallel_for(static_cast<int64_t>(acc.size()), kChunkElems, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) o[t] = static_cast<float>(acc[t]) * scale;
   });
   return out;
@@ -207,11 +198,11 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
     const int64_t row_bytes = (kp_ + 1) / 2;
     const float* dyp = dy.data<float>();
     std::vector<double> score(static_cast<size_t>(m));
-    parallel_for(m, row_grain(kp_ + n), [&](int64_t i0, int64_t i1) {
+    parallel_for(m, rows_per_chunk(kp_ + n), [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int64_t sx = 0;
         for (int64_t j = 0; j < kp_; ++j) {
-          const int32_t v = nibble(xqp + i * row_bytes, j);
+          const int32_t v = int4_at(xqp + i * row_bytes, j);
           sx += v * v;
         }
         double sd = 0;
@@ -232,7 +223,7 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
     xs.shape = {mk, kp_};
     float* dysp = dys.data<float>();
     uint8_t* xsp = xs.codes.data<uint8_t>();
-    parallel_for(mk, row_grain(n), [&](int64_t r0, int64_t r1) {
+    parallel_for(mk, rows_per_chunk(n), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t i = ls.rows[r];
         const float wr = ls.weights[r];
@@ -247,7 +238,7 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
   Tensor d = unrotate(std::move(dwh), k_, cfg_.hadamard, cfg_.hadamard_block);
   float* o = dw.data<float>();
   const float* s = d.data<float>();
-  parallel_for(d.numel(), kGrainElems, [&](int64_t t0, int64_t t1) {
+  parallel_for(d.numel(), kChunkElems, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) o[t] += s[t];
   });
 }

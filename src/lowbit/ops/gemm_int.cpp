@@ -250,10 +250,8 @@ bool b_is_symmetric(const IntMatrix& b, int64_t k, int64_t n) {
         case GemmIntSrc::s16:
           v = static_cast<const int16_t*>(b.data)[idx];
           break;
-        default: {
-          uint8_t byte = static_cast<const uint8_t*>(b.data)[idx >> 1];
-          v = (idx & 1) ? int4_high(byte) : int4_low(byte);
-        }
+        default:
+          v = int4_at(static_cast<const uint8_t*>(b.data), idx);
       }
       if (v <= lowest) return false;
     }

@@ -2,7 +2,6 @@
 // its high nibble (arithmetic shift) and its low nibble offset by -8, both packed as int4.
 #include "lowbit/quant/bit_split.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "lowbit/core/parallel.h"
@@ -27,12 +26,10 @@ QTensor packed_int4(const std::vector<int8_t>& codes, int64_t rows, int64_t cols
   q.shape = {rows, cols};
   const int64_t row_bytes = (cols + 1) / 2;
   q.codes = Tensor::empty({rows, row_bytes}, DType::u8);
-  parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)),
-               [&](int64_t r0, int64_t r1) {
-                 for (int64_t r = r0; r < r1; ++r)
-                   int4_pack(codes.data() + r * cols, cols,
-                             q.codes.data<uint8_t>() + r * row_bytes);
-               });
+  parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      int4_pack(codes.data() + r * cols, cols, q.codes.data<uint8_t>() + r * row_bytes);
+  });
   q.scales = Tensor::full({1}, scale);
   return q;
 }

@@ -18,7 +18,7 @@ void hadamard_rows_(Tensor& x, int64_t block) {
   LB_CHECK(cols % block == 0, "[hadamard] last dimension of ", x.shape_string(),
            " is not a multiple of block ", block);
   int64_t rows = cols == 0 ? 0 : x.numel() / cols;
-  int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1));
+  const int64_t grain = rows_per_chunk(cols);
   const FwhtKernel& k = fwht_kernels().chosen();
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     if (x.dtype() == DType::f32)

@@ -45,8 +45,6 @@ void for_each_run(const QFormat& f, int64_t r, int64_t cols, Fn&& fn) {
   }
 }
 
-int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
-
 // Largest magnitude of every scale group (f32, qscales_shape).
 Tensor group_amax(const float* x, int64_t rows, int64_t cols, const QFormat& f) {
   Tensor amax = Tensor::zeros(qscales_shape(f, {rows, cols}));
@@ -54,7 +52,7 @@ Tensor group_amax(const float* x, int64_t rows, int64_t cols, const QFormat& f) 
   auto absmax = blockwise_kernels().chosen().absmax;
   if (f.gran == Granularity::tensor || f.gran == Granularity::col) {
     // One pass per fixed chunk of rows, combined in order (max is exact anyway).
-    int64_t grain = row_grain(cols), chunks = (rows + grain - 1) / grain;
+    int64_t grain = rows_per_chunk(cols), chunks = (rows + grain - 1) / grain;
     int64_t width = f.gran == Granularity::tensor ? 1 : cols;
     std::vector<float> part(static_cast<size_t>(std::max<int64_t>(chunks, 0) * width), 0.0f);
     parallel_for(chunks, 1, [&](int64_t k0, int64_t k1) {
@@ -71,7 +69,7 @@ Tensor group_amax(const float* x, int64_t rows, int64_t cols, const QFormat& f) 
       for (int64_t j = 0; j < width; ++j) a[j] = std::fmax(a[j], part[k * width + j]);
     return amax;
   }
-  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       for_each_run(f, r, cols, [&](int64_t c0, int64_t c1, int64_t si) {
         a[si] = absmax(x + r * cols + c0, c1 - c0);
@@ -140,7 +138,7 @@ QTensor quantize_with_amax(const Tensor& x, const QFormat& f, const Tensor& amax
   const int64_t packed_cols = (cols + 1) / 2;
   q.codes = packed4(f) ? Tensor::empty({rows, packed_cols}, DType::u8) : Tensor::empty({rows, cols}, f.storage);
   const Rng rng(seed, stream);
-  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
     std::vector<int8_t> tmp(packed4(f) ? cols : 0);
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = px + r * cols;
@@ -200,7 +198,7 @@ Tensor dequantize(const QTensor& q) {
   float* po = out.data<float>();
   const float* ps = q.scales.data<float>();
   Tensor ints = f.encoding == Encoding::intn ? qtensor_int_codes(q) : Tensor();
-  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       for_each_run(f, r, cols, [&](int64_t c0, int64_t c1, int64_t si) {
         int64_t n = c1 - c0, flat0 = r * cols + c0;

@@ -1,16 +1,9 @@
 // The gelu family's `_ref` (gelu_math.h compiled for baseline x86-64) and the family itself.
-#include "lowbit/kernels/ref/gelu_kernels.h"
-
-#include "lowbit/kernels/ref/gelu_math.h"
+#define LOWBIT_BUILD_ISA ref
+#include "lowbit/kernels/ref/gelu_defs.h"
 
 namespace lowbit {
 
-void gelu_forward_ref(const float* x, float* y, int64_t n) {
-  gelu_forward_loop(x, y, n);
-}
-void gelu_backward_ref(const float* x, const float* dy, float* dx, int64_t n) {
-  gelu_backward_loop(x, dy, dx, n);
-}
 float gelu_erf_ref(float x) {
   return gelu_erf(x);
 }

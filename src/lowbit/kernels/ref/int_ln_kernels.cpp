@@ -1,5 +1,5 @@
 // The int_layer_norm family's `_ref` (int_ln_math.h built for baseline x86-64) and the family.
-#define LOWBIT_INT_LN_ISA ref
+#define LOWBIT_BUILD_ISA ref
 #include "lowbit/kernels/ref/int_ln_defs.h"
 
 namespace lowbit {

@@ -27,14 +27,14 @@ inline __m128i pack16(__m256i q) {
   return _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
-// Runs of 32 positions through sr8, the rest through the reference (for_each_32_words).
+// Runs of 32 positions through sr8, the rest through the reference (for_each_words).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
   LB_ASSERT(scale > 0.0f);
   const __m256 sc = _mm256_set1_ps(scale), hi = _mm256_set1_ps(static_cast<float>(qmax));
   const __m256 lo = _mm256_set1_ps(-static_cast<float>(qmax));
-  for_each_32_words(
+  for_each_words<Philox8>(
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) {
         ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);

@@ -8,7 +8,7 @@
 namespace lowbit {
 
 void rng_words_avx2(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out) {
-  for_each_32_words(
+  for_each_words<Philox8>(
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) {
         rng_words_ref(seed, stream, pos0 + static_cast<uint64_t>(i), len, out + i);
