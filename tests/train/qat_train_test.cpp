@@ -145,6 +145,37 @@ TEST(QatTraining, TinyRunLearnsStepsAndItsCheckpointEvaluates) {
   EXPECT_THROW(qat_export_checkpoint(temp_dir("missing"), out), Error);
 }
 
+// Tensor-train layers and word table under QAT: every core has a step, the compression report
+// counts them at the weight bits, and export writes each core as I8 codes.
+TEST(QatTraining, TensorTrainCoresAndWordTableExportAsCodes) {
+  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base with the MiniLM vocab (scripts/setup.sh)";
+  const std::string dir = temp_dir("tt");
+  Recipe r = tiny_qat_recipe(dir, 8, 8);
+  for (const char* kv : {"model.tt_layers=ffn", "model.tt_embedding=true", "model.tt_rank=4",
+                         "model.tt_embedding_rank=4", "numerics.qat_embedding=true",
+                         "train.max_steps=2"})
+    r.set(kv);
+  train_run(r);
+  set_num_threads(0);
+  SafetensorsFile f = safetensors_read(dir + "/model.safetensors");
+  std::vector<std::string> cores;
+  for (const auto& [name, t] : f.tensors)
+    if (name.find(".core") != std::string::npos && name.find("_step") == std::string::npos) {
+      cores.push_back(name);
+      EXPECT_TRUE(f.has(name + "_step")) << name;
+    }
+  ASSERT_EQ(cores.size(), 3u * 3) << "fc1, fc2 and the word table, 3 cores each";
+  const std::string out = dir + "/qat.safetensors";
+  EXPECT_EQ(qat_export_checkpoint(dir, out), 8u - 2 + cores.size()) << "dense layers and cores";
+  SafetensorsFile e = safetensors_read(out);
+  for (const std::string& c : cores) EXPECT_EQ(e.get(c).dtype(), DType::i8) << c;
+  EXPECT_EQ(e.get("embeddings.position").dtype(), DType::f32);
+
+  Recipe bad = tiny_qat_recipe(temp_dir("tt-bad"), 8, 8);
+  bad.set("numerics.qat_embedding=true");  // a dense word table: nothing to quantize
+  EXPECT_THROW(train_run(bad), Error);
+}
+
 TEST(QatTraining, ResumeReplaysStepsBitForBit) {
   if (!have_wordnet() && !have_fashion_mnist())
     GTEST_SKIP()

@@ -138,7 +138,8 @@ Embedding::Embedding(std::string name, int64_t vocab, int64_t max_positions, int
     TtShape shape;
     shape.max_rank = options.tt_rank;
     shape.d = options.tt_cores;
-    word_tt_ = std::make_unique<TtEmbedding>(name_ + ".word", vocab, hidden, shape, rng, dtype);
+    word_tt_ = std::make_unique<TtEmbedding>(name_ + ".word", vocab, hidden, shape, rng, dtype,
+                                             options.tt_qat_bits, options.tt_qat_step_lr_scale);
   } else {
     word = table(name_ + ".word", vocab, hidden, rng, dtype);
   }

@@ -22,6 +22,9 @@ struct EmbeddingOptions {
   // with this max rank and number of cores; 0 = a dense table.
   int64_t tt_rank = 0;
   int tt_cores = 3;
+  // LSQ QAT of the tensor-train table's cores (TtEmbedding): signed bits, 0 = off.
+  int tt_qat_bits = 0;
+  double tt_qat_step_lr_scale = 0.01;
 };
 
 class Embedding : public Module {

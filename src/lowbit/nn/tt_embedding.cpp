@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/nn/residual.h"
 #include "lowbit/ops/gemm.h"
 
 namespace lowbit::nn {
@@ -25,7 +26,7 @@ void gather_rows(const T* src, const std::vector<int64_t>& from, int64_t len, T*
 }  // namespace
 
 TtEmbedding::TtEmbedding(std::string name, int64_t vocab, int64_t hidden, const TtShape& shape,
-                         Rng& rng, DType dtype)
+                         Rng& rng, DType dtype, int qat_bits, double step_lr_scale)
     : name_(std::move(name)), vocab_(vocab) {
   LB_CHECK(dtype == DType::f32 || dtype == DType::f64, "[tt_embedding ", name_, "] dtype is ",
            dtype_name(dtype), ", expected f32 or f64");
@@ -38,22 +39,33 @@ TtEmbedding::TtEmbedding(std::string name, int64_t vocab, int64_t hidden, const 
     Rng init = rng.child(name_hash(cores.back().name));
     init.fill_normal(cores.back().value, 0.0, sigma);
   }
+  if (qat_bits > 0) {
+    for (int k = 0; k < layout_.d(); ++k) {
+      core_q_.emplace_back(cat(name_, ".core", k, "_step"), qat_bits, true, dtype);
+      core_q_.back().step().lr_scale = step_lr_scale;
+    }
+  }
 }
 
 void TtEmbedding::collect_params(std::vector<Param*>& out) {
   for (Param& c : cores) out.push_back(&c);
+  for (LsqQuantizer& q : core_q_) out.push_back(&q.step());
+}
+
+std::vector<const Tensor*> TtEmbedding::core_values() const {
+  std::vector<const Tensor*> v;
+  for (const Param& c : cores) v.push_back(&c.value);
+  return v;
 }
 
 Tensor TtEmbedding::materialize() const {
-  std::vector<const Tensor*> v;
-  for (const Param& c : cores) v.push_back(&c.value);
-  return tt_materialize(layout_, v).rows(0, vocab_).clone();
+  return tt_materialize(layout_, core_values()).rows(0, vocab_).clone();
 }
 
 namespace {
 
 template <class T>
-Tensor lookup(const TtLayout& l, const std::vector<Param>& cores, const int32_t* ids, int64_t n,
+Tensor lookup(const TtLayout& l, const std::vector<const Tensor*>& cores, const int32_t* ids, int64_t n,
               std::vector<std::vector<int32_t>>& order, std::vector<std::vector<int64_t>>& start,
               std::vector<Tensor>& left, DType dtype) {
   const int d = l.d();
@@ -87,7 +99,7 @@ Tensor lookup(const TtLayout& l, const std::vector<Param>& cores, const int32_t*
     for (int64_t p = 0; p < n; ++p) pos[order[k][p]] = p;
     const int64_t nc = c * r1, ld = v * nc;
     Tensor next = Tensor::empty({n * c_left * c, r1}, dtype);
-    const T* gk = cores[k].value.data<T>();
+    const T* gk = cores[k]->data<T>();
     for (int64_t a = 0; a < v; ++a) {
       const int64_t g0 = st[a], cnt = st[a + 1] - g0;
       if (cnt == 0) continue;
@@ -107,7 +119,8 @@ Tensor lookup(const TtLayout& l, const std::vector<Param>& cores, const int32_t*
 }
 
 template <class T>
-void lookup_backward(const TtLayout& l, std::vector<Param>& cores, const Tensor& dy,
+void lookup_backward(const TtLayout& l, const std::vector<const Tensor*>& cores,
+                     const std::vector<Tensor*>& grads, const Tensor& dy,
                      const std::vector<std::vector<int32_t>>& order,
                      const std::vector<std::vector<int64_t>>& start,
                      const std::vector<Tensor>& left) {
@@ -124,8 +137,8 @@ void lookup_backward(const TtLayout& l, std::vector<Param>& cores, const Tensor&
     const int64_t v = l.out_modes[k], c = l.in_modes[k], r0 = l.ranks[k], r1 = l.ranks[k + 1];
     c_left /= c;  // now C_{<k}
     const int64_t nc = c * r1, ld = v * nc, len = c_left * r0;
-    const T* gk = cores[k].value.data<T>();
-    T* dgk = cores[k].grad.data<T>();
+    const T* gk = cores[k]->data<T>();
+    T* dgk = grads[k]->data<T>();
     const T* lk = left[k].data<T>();
     Tensor dl = k > 0 ? Tensor::empty({n * len}, dy.dtype()) : Tensor();
     for (int64_t a = 0; a < v; ++a) {
@@ -161,8 +174,14 @@ Tensor TtEmbedding::forward(const Tensor& ids) {
              " rows; does the tokenizer match the model?");
   const DType dt = cores[0].value.dtype();
   n_ = ids.numel();
-  return dt == DType::f32 ? lookup<float>(layout_, cores, p, n_, order_, group_start_, left_, dt)
-                          : lookup<double>(layout_, cores, p, n_, order_, group_start_, left_, dt);
+  std::vector<const Tensor*> g = core_values();
+  if (!core_q_.empty()) {  // QAT: the look-ups contract the cores' grid values
+    core_hat_.clear();
+    for (size_t k = 0; k < cores.size(); ++k) core_hat_.push_back(core_q_[k].forward(cores[k].value));
+    for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
+  }
+  return dt == DType::f32 ? lookup<float>(layout_, g, p, n_, order_, group_start_, left_, dt)
+                          : lookup<double>(layout_, g, p, n_, order_, group_start_, left_, dt);
 }
 
 void TtEmbedding::backward(const Tensor& dy) {
@@ -173,8 +192,21 @@ void TtEmbedding::backward(const Tensor& dy) {
   LB_CHECK(dy.dtype() == dt, "[tt_embedding ", name_, "] dy is ", dtype_name(dy.dtype()),
            ", expected ", dtype_name(dt));
   if (n_ == 0) return;
-  if (dt == DType::f32) lookup_backward<float>(layout_, cores, dy, order_, group_start_, left_);
-  else lookup_backward<double>(layout_, cores, dy, order_, group_start_, left_);
+  std::vector<const Tensor*> g = core_values();
+  std::vector<Tensor*> grads;
+  std::vector<Tensor> dhat;  // QAT: gradients w.r.t. the grid values, then through each quantizer
+  for (size_t k = 0; k < cores.size(); ++k) {
+    if (core_q_.empty()) {
+      grads.push_back(&cores[k].grad);
+    } else {
+      dhat.push_back(Tensor::zeros(cores[k].value.shape(), dt));
+      g[k] = &core_hat_[k];
+    }
+  }
+  for (Tensor& d : dhat) grads.push_back(&d);
+  if (dt == DType::f32) lookup_backward<float>(layout_, g, grads, dy, order_, group_start_, left_);
+  else lookup_backward<double>(layout_, g, grads, dy, order_, group_start_, left_);
+  for (size_t k = 0; k < dhat.size(); ++k) add_inplace(cores[k].grad, core_q_[k].backward(dhat[k]));
 }
 
 TtEmbedding tt_embedding_from_dense(const std::string& name, const Tensor& table,

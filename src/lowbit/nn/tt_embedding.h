@@ -8,6 +8,7 @@
 
 #include "lowbit/nn/module.h"
 #include "lowbit/nn/tt_matrix.h"
+#include "lowbit/quant/lsq.h"
 
 namespace lowbit::nn {
 
@@ -18,8 +19,13 @@ class TtEmbedding : public Module {
   // rng.child(<hash of the core's name>) so that table entries have std 0.02. In the TtShape,
   // out_modes are the row (vocab) modes and in_modes the column (C) modes; empty row modes come
   // from tt_factorize_at_least(vocab, d).
+  //
+  // qat_bits > 0: LSQ quantization-aware training of the table (numerics.qat_embedding): every
+  // core is fake-quantized with its own learned step "<name>.core{k}_step" (signed qat_bits,
+  // Param::lr_scale step_lr_scale), the look-ups contract the grid values and the gradients
+  // reach the cores straight through (quant/lsq.h), as TtLinear's cores (tt_linear.h).
   TtEmbedding(std::string name, int64_t vocab, int64_t hidden, const TtShape& shape, Rng& rng,
-              DType dtype);
+              DType dtype, int qat_bits = 0, double step_lr_scale = 0.01);
   // ids (any shape, N values) i32 -> (N, C), row n the table row ids[n]. Keeps the per-step
   // operands for backward.
   Tensor forward(const Tensor& ids);
@@ -37,6 +43,7 @@ class TtEmbedding : public Module {
   std::vector<Param> cores;
 
  private:
+  std::vector<const Tensor*> core_values() const;
   std::string name_;
   int64_t vocab_;
   TtLayout layout_;
@@ -46,9 +53,11 @@ class TtEmbedding : public Module {
   std::vector<std::vector<int64_t>> group_start_;
   std::vector<Tensor> left_;
   int64_t n_ = -1;
+  std::vector<LsqQuantizer> core_q_;  // QAT: one per core (empty when off)
+  std::vector<Tensor> core_hat_;      // QAT: the fake-quantized cores of the last forward
 };
 
-// A TtEmbedding initialised by TT-SVD of a dense table (vocab, C) padded with zero rows.
+// A TtEmbedding initialised by TT-SVD of a dense table (vocab, C) padded with zero rows (no QAT).
 TtEmbedding tt_embedding_from_dense(const std::string& name, const Tensor& table,
                                     const TtShape& shape);
 

@@ -34,7 +34,7 @@ CompressionReport compression_report(const Recipe& recipe, models::Classifier& m
 
   Recipe dense = recipe;
   for (const char* kv : {"model.tt_layers=", "model.tt_embedding=false", "model.pretrained=",
-                         "model.init_from=", "numerics.mode=fp32"})
+                         "model.init_from=", "numerics.mode=fp32", "numerics.qat_embedding=false"})
     dense.set(kv);
   std::unique_ptr<models::Classifier> ref = make_model(dense, data);
   for (const nn::Param* p : ref->params()) r.dense_params += p->value.numel();

@@ -108,9 +108,17 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     c.dropout = r.get_float("model.dropout");
     c.attn_dropout = r.get_float("model.attn_dropout");
     c.embedding.stable = r.get_bool("model.stable_embedding");
+    LB_CHECK(!r.get_bool("numerics.qat_embedding") ||
+                 (r.get_bool("model.tt_embedding") && r.get_string("numerics.mode") == "qat"),
+             "numerics.qat_embedding = true needs numerics.mode = \"qat\" and model.tt_embedding "
+             "= true (it quantizes the tensor-train word table's cores)");
     if (r.get_bool("model.tt_embedding")) {
       c.embedding.tt_rank = r.get_int("model.tt_embedding_rank");
       c.embedding.tt_cores = static_cast<int>(r.get_int("model.tt_cores"));
+      if (r.get_string("numerics.mode") == "qat" && r.get_bool("numerics.qat_embedding")) {
+        c.embedding.tt_qat_bits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
+        c.embedding.tt_qat_step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+      }
     }
     LB_CHECK(r.get_int("data.max_length") <= c.max_positions, "data.max_length ",
              r.get_int("data.max_length"), " exceeds model.max_positions ", c.max_positions);

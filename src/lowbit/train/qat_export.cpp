@@ -18,8 +18,12 @@ namespace lowbit {
 namespace fs = std::filesystem;
 
 namespace {
-const std::string kStep = ".weight_step";
+const std::string kStep = "_step";
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
+}  // namespace
 
 size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path) {
   Recipe r = checkpoint_recipe(dir);
@@ -30,28 +34,27 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
            "(numerics.mode = qat) checkpoint");
   const int wbits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
   SafetensorsFile f = safetensors_read(path);
-  std::set<std::string> layers;
+  // A weight is quantized when it has a "<weight>_step": "<layer>.weight" (dense layers) or
+  // "<name>.core{k}" (tensor-train cores). Input steps ("<layer>.act_step") have no such weight.
+  std::set<std::string> quantized;
   for (const auto& [name, t] : f.tensors)
-    if (name.size() > kStep.size() &&
-        name.compare(name.size() - kStep.size(), kStep.size(), kStep) == 0)
-      layers.insert(name.substr(0, name.size() - kStep.size()));
-  LB_CHECK(!layers.empty(), path, ": no '*", kStep,
+    if (ends_with(name, kStep) && f.has(name.substr(0, name.size() - kStep.size())))
+      quantized.insert(name.substr(0, name.size() - kStep.size()));
+  LB_CHECK(!quantized.empty(), path, ": no '<weight>", kStep,
            "' tensors; was it trained with numerics.mode = qat?");
 
   std::vector<std::pair<std::string, Tensor>> out;
   nlohmann::json names = nlohmann::json::array();
   for (const auto& [name, t] : f.tensors) {
-    const std::string layer = name.size() > 7 ? name.substr(0, name.size() - 7) : "";
-    if (name.size() <= 7 || name.compare(name.size() - 7, 7, ".weight") != 0 ||
-        !layers.count(layer)) {
+    if (!quantized.count(name)) {
       out.emplace_back(name, t);
       continue;
     }
-    const Tensor& step = f.get(layer + kStep);
+    const Tensor& step = f.get(name + kStep);
     LB_CHECK(t.dtype() == DType::f32 && step.dtype() == DType::f32 && step.numel() == 1, path,
-             ": '", name, "' is ", dtype_name(t.dtype()), " and '", layer, kStep, "' ",
+             ": '", name, "' is ", dtype_name(t.dtype()), " and '", name, kStep, "' ",
              dtype_name(step.dtype()), " ", step.shape_string(), ", expected f32 and f32 (1)");
-    LsqQuantizer q(layer + kStep, wbits, /*is_signed=*/true);
+    LsqQuantizer q(name + kStep, wbits, /*is_signed=*/true);
     q.step().value.copy_from(step);
     LsqCodes c = q.codes(t);
     // The promise of the format: float(code) * step is the training forward's weight.
@@ -65,7 +68,7 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
                pf[i], " (an LSQ quantizer bug)");
     }
     out.emplace_back(name, c.codes);
-    names.push_back(layer);
+    names.push_back(ends_with(name, ".weight") ? name.substr(0, name.size() - 7) : name);
   }
   std::map<std::string, std::string> m;
   m["format"] = "lowbit-qat-export-1";

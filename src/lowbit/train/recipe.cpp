@@ -133,6 +133,9 @@ constexpr KeyRow kKeys[] = {
     {"numerics.qat_step_lr_scale", T::number, "0.01", R::positive, nullptr,
      "qat: the step sizes' learning rate as a fraction of optim.lr (Adam moves a parameter by "
      "about lr per update, and 8-bit weight steps are ~3e-3)"},
+    {"numerics.qat_embedding", T::boolean, "false", R::any, nullptr,
+     "qat with model.tt_embedding: also LSQ-quantize the tensor-train word table's cores "
+     "(qat_weight_bits; steps <table>.core{k}_step); a dense word table stays f32"},
 
     {"train.seed", T::integer, "1", R::non_negative, nullptr,
      "seed of initialization, data order and dropout"},
