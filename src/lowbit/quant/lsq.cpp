@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/core/round.h"
 
 namespace lowbit {
 
@@ -18,7 +19,7 @@ constexpr int64_t kChunk = 1 << 14;
 // rounded -0 into +0, so q = code * s holds for the integer code 0 too, sign bit included.
 template <class T>
 inline T grid_code(T x, T s, T lo, T hi) {  // lo = T(-Q_N): +0 when Q_N = 0
-  const T r = std::nearbyint(x / s) + T(0);
+  const T r = round_even(x / s) + T(0);
   return r < lo ? lo : (r > hi ? hi : r);
 }
 
@@ -125,7 +126,7 @@ double lsq_backward(const Tensor& x, const Tensor& dq, T s, int64_t qn_i, int64_
     const T v = px[i] / s;
     const bool inside = v > -qn && v < qp;
     pd[i] = inside ? pg[i] : T(0);
-    const T t = inside ? std::nearbyint(v) - v : (v <= -qn ? -qn : qp);
+    const T t = inside ? round_even(v) - v : (v <= -qn ? -qn : qp);
     sum += static_cast<double>(pg[i]) * static_cast<double>(t);
   }
   return sum;
