@@ -1,9 +1,13 @@
 // Codec throughput (GB/s of input + output bytes) for every runnable variant of the FP8,
 // n-bit integer (nearest and stochastic rounding), block-wise dynamic 8-bit and Walsh-Hadamard
-// kernels, next to a memcpy of the same bytes.
+// kernels, next to a memcpy of the same bytes. QUANT_BENCH_MIB (default 4) sets the f32 input's
+// size: 4 MiB sits in L3 (the kernels against the cache), 256 MiB in DRAM (against memory
+// bandwidth, where a real activation tensor of a large batch lives).
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "lowbit/core/rng.h"
@@ -15,7 +19,12 @@
 namespace lowbit {
 namespace {
 
-constexpr int64_t kN = 1 << 20;  // 4 MiB of f32: beyond L2, inside L3 on Zen 2
+int64_t input_elems() {
+  const char* e = std::getenv("QUANT_BENCH_MIB");
+  const int64_t mib = e && std::atoll(e) > 0 ? std::atoll(e) : 4;
+  return mib << 18;  // f32 elements
+}
+const int64_t kN = input_elems();
 
 std::vector<float> input() {
   std::vector<float> x(kN);
@@ -41,8 +50,9 @@ void memcpy_bench(benchmark::State& s) {
 void register_all() {
   static const std::vector<float> x = input();
   // memcpy of f32 in + u8 out bytes, and f32 in + i16 out.
-  benchmark::RegisterBenchmark("memcpy/5MiB", memcpy_bench)->Arg(kN * 5 / 2);
-  benchmark::RegisterBenchmark("memcpy/6MiB", memcpy_bench)->Arg(kN * 6 / 2);
+  const std::string mib = std::to_string(kN >> 18);
+  benchmark::RegisterBenchmark(("memcpy/f32+u8_of_" + mib + "MiB").c_str(), memcpy_bench)->Arg(kN * 5 / 2);
+  benchmark::RegisterBenchmark(("memcpy/f32+i16_of_" + mib + "MiB").c_str(), memcpy_bench)->Arg(kN * 6 / 2);
   for (const Fp8EncodeKernel* k : fp8_encode_kernels().runnable())
     benchmark::RegisterBenchmark(k->name, [k](benchmark::State& s) {
       std::vector<uint8_t> out(kN);
