@@ -15,8 +15,10 @@ const KernelFamily<GemmIntKernel>& gemm_s8_kernels() {
           {"gemm_s8_avx512vnni", Isa::avx512_vnni, 6, 32, P::u8s8_k4, 128,
            gemm_u8s8k4_micro_avx512vnni, false, gemm_u8s8k4_micro_f32_avx512vnni},
           {"gemm_s8_avxvnni", Isa::avx_vnni, 6, 16, P::u8s8_k4, 128, gemm_u8s8k4_micro_avxvnni},
-          {"gemm_s8_avx2", Isa::avx2, 6, 16, P::u8s8_k4, 0, gemm_s8s8k4_micro_avx2, true},
-          {"gemm_s8_avx2_madd", Isa::avx2, 6, 16, P::s16_k2, 0, gemm_s16k2_micro_avx2},
+          {"gemm_s8_avx2", Isa::avx2, 6, 16, P::u8s8_k4, 0, gemm_s8s8k4_micro_avx2, true,
+           gemm_s8s8k4_micro_f32_avx2},
+          {"gemm_s8_avx2_madd", Isa::avx2, 6, 16, P::s16_k2, 0, gemm_s16k2_micro_avx2, false,
+           gemm_s16k2_micro_f32_avx2},
           {"gemm_s8_ref", Isa::scalar, 4, 8, P::s32_k1, 0, gemm_s32k1_micro_ref},
       });
   return family;
@@ -30,7 +32,8 @@ const KernelFamily<GemmIntKernel>& gemm_s16_kernels() {
           {"gemm_s16_avx512vnni", Isa::avx512_vnni, 6, 32, P::s16_k2, 0,
            gemm_s16k2_micro_avx512vnni, false, gemm_s16k2_micro_f32_avx512vnni},
           {"gemm_s16_avxvnni", Isa::avx_vnni, 6, 16, P::s16_k2, 0, gemm_s16k2_micro_avxvnni},
-          {"gemm_s16_avx2", Isa::avx2, 6, 16, P::s16_k2, 0, gemm_s16k2_micro_avx2},
+          {"gemm_s16_avx2", Isa::avx2, 6, 16, P::s16_k2, 0, gemm_s16k2_micro_avx2, false,
+           gemm_s16k2_micro_f32_avx2},
           {"gemm_s16_ref", Isa::scalar, 4, 8, P::s32_k1, 0, gemm_s32k1_micro_ref},
       });
   return family;

@@ -73,6 +73,10 @@ void gemm_s8s8k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c,
                             int64_t m, int64_t n);
 void gemm_u4s4k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                             int64_t m, int64_t n);
+void gemm_s16k2_micro_f32_avx2(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,
+                               int64_t m, int64_t n);
+void gemm_s8s8k4_micro_f32_avx2(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,
+                                int64_t m, int64_t n);
 void gemm_u8s8k4_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                                int64_t m, int64_t n);
 void gemm_s16k2_micro_avxvnni(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
