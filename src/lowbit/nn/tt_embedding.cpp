@@ -23,6 +23,16 @@ void gather_rows(const T* src, const std::vector<int64_t>& from, int64_t len, T*
   });
 }
 
+// dst row to[p] += src row p, p ascending: a fixed order whatever the thread count.
+template <class T>
+void sum_rows_by_id(const T* src, const std::vector<int64_t>& to, int64_t len, T* dst) {
+  for (size_t p = 0; p < to.size(); ++p) {
+    const T* s = src + static_cast<int64_t>(p) * len;
+    T* d = dst + to[p] * len;
+    for (int64_t j = 0; j < len; ++j) d[j] += s[j];
+  }
+}
+
 }  // namespace
 
 TtEmbedding::TtEmbedding(std::string name, int64_t vocab, int64_t hidden, const TtShape& shape,
@@ -174,14 +184,28 @@ Tensor TtEmbedding::forward(const Tensor& ids) {
              " rows; does the tokenizer match the model?");
   const DType dt = cores[0].value.dtype();
   n_ = ids.numel();
+  // The contractions run once per distinct id (a batch of glosses repeats most of its tokens);
+  // each row's arithmetic does not depend on the others in its GEMM, so the rows are the same.
+  uniq_.assign(p, p + n_);
+  std::sort(uniq_.begin(), uniq_.end());
+  uniq_.erase(std::unique(uniq_.begin(), uniq_.end()), uniq_.end());
+  inverse_.resize(static_cast<size_t>(n_));
+  for (int64_t i = 0; i < n_; ++i)
+    inverse_[i] = std::lower_bound(uniq_.begin(), uniq_.end(), p[i]) - uniq_.begin();
+  const int64_t nu = static_cast<int64_t>(uniq_.size());
   std::vector<const Tensor*> g = core_values();
   if (!core_q_.empty()) {  // QAT: the look-ups contract the cores' grid values
     core_hat_.clear();
     for (size_t k = 0; k < cores.size(); ++k) core_hat_.push_back(core_q_[k].forward(cores[k].value));
     for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
   }
-  return dt == DType::f32 ? lookup<float>(layout_, g, p, n_, order_, group_start_, left_, dt)
-                          : lookup<double>(layout_, g, p, n_, order_, group_start_, left_, dt);
+  const Tensor rows =
+      dt == DType::f32 ? lookup<float>(layout_, g, uniq_.data(), nu, order_, group_start_, left_, dt)
+                       : lookup<double>(layout_, g, uniq_.data(), nu, order_, group_start_, left_, dt);
+  Tensor y = Tensor::empty({n_, hidden()}, dt);
+  if (dt == DType::f32) gather_rows(rows.data<float>(), inverse_, hidden(), y.data<float>());
+  else gather_rows(rows.data<double>(), inverse_, hidden(), y.data<double>());
+  return y;
 }
 
 void TtEmbedding::backward(const Tensor& dy) {
@@ -204,8 +228,12 @@ void TtEmbedding::backward(const Tensor& dy) {
     }
   }
   for (Tensor& d : dhat) grads.push_back(&d);
-  if (dt == DType::f32) lookup_backward<float>(layout_, g, grads, dy, order_, group_start_, left_);
-  else lookup_backward<double>(layout_, g, grads, dy, order_, group_start_, left_);
+  // Each distinct id's row gradient: its tokens' rows summed in token order.
+  Tensor dyu = Tensor::zeros({static_cast<int64_t>(uniq_.size()), hidden()}, dt);
+  if (dt == DType::f32) sum_rows_by_id(dy.data<float>(), inverse_, hidden(), dyu.data<float>());
+  else sum_rows_by_id(dy.data<double>(), inverse_, hidden(), dyu.data<double>());
+  if (dt == DType::f32) lookup_backward<float>(layout_, g, grads, dyu, order_, group_start_, left_);
+  else lookup_backward<double>(layout_, g, grads, dyu, order_, group_start_, left_);
   for (size_t k = 0; k < dhat.size(); ++k) add_inplace(cores[k].grad, core_q_[k].backward(dhat[k]));
 }
 

@@ -29,7 +29,8 @@ class TtEmbedding : public Module {
   // ids (any shape, N values) i32 -> (N, C), row n the table row ids[n]. Keeps the per-step
   // operands for backward.
   Tensor forward(const Tensor& ids);
-  // dy (N, C): accumulates into every core's grad in a fixed order (thread-count independent).
+  // dy (N, C): accumulates into every core's grad in a fixed order (thread-count independent):
+  // the rows of one id summed in token order first, then contracted once per distinct id.
   void backward(const Tensor& dy);
   void collect_params(std::vector<Param*>& out) override;
 
@@ -47,8 +48,11 @@ class TtEmbedding : public Module {
   std::string name_;
   int64_t vocab_;
   TtLayout layout_;
-  // From the last forward: per step k, ids sorted (stably) by digit k, where each digit value's
-  // group starts, and the gathered left operand (N·C_{<k}, r_k) in that order.
+  // From the last forward: the distinct ids (ascending) and each token's index among them; then,
+  // over the distinct ids, per step k: ids sorted (stably) by digit k, where each digit value's
+  // group starts, and the gathered left operand (U·C_{<k}, r_k) in that order.
+  std::vector<int32_t> uniq_;
+  std::vector<int64_t> inverse_;
   std::vector<std::vector<int32_t>> order_;
   std::vector<std::vector<int64_t>> group_start_;
   std::vector<Tensor> left_;
