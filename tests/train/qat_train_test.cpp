@@ -4,6 +4,8 @@
 // to the forward.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include "lowbit/train/evaluate.h"
 #include "lowbit/train/model_factory.h"
 #include "lowbit/train/numerics_policy.h"
+#include "lowbit/train/qat_bits.h"
 #include "lowbit/train/qat_export.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/run_checkpoint.h"
@@ -210,6 +213,59 @@ TEST(QatTraining, PolicyRefusesBitsOutOfRangeNamingTheKey) {
     }
   }
   EXPECT_THROW(r.set("numerics.qat_act_bits=0"), Error);  // the key table's rule: > 0
+}
+
+TEST(QatTraining, LayerBitsPickTheFirstMatchingPattern) {
+  Recipe r = Recipe::defaults();
+  r.set("numerics.mode=qat");
+  r.set("numerics.qat_weight_bits=4");
+  r.set("numerics.qat_layer_bits=classifier=8/8, ffn.fc2 = 6, ffn=3/5");
+  auto policy = make_numerics_policy(r);
+  EXPECT_EQ(policy("classifier", nn::LayerKind::linear)->describe(), "qat lsq w8 a8");
+  EXPECT_EQ(policy("encoder.1.ffn.fc2", nn::LayerKind::linear)->describe(), "qat lsq w6 a8");
+  EXPECT_EQ(policy("encoder.0.ffn.fc1", nn::LayerKind::linear)->describe(), "qat lsq w3 a5");
+  EXPECT_EQ(policy("encoder.0.attention.query", nn::LayerKind::linear)->describe(), "qat lsq w4 a8");
+  const QatBitsTable t(r);
+  EXPECT_EQ(t.for_name("encoder.1.ffn.fc2.weight").weight, 6);   // a weight by its parameter name
+  EXPECT_EQ(t.for_name("encoder.0.ffn.fc1.core2").weight, 3);    // a tensor-train core
+  EXPECT_EQ(t.for_name("embeddings.word.core0").weight, 4);
+  for (const char* bad : {"ffn", "ffn=", "=4", "ffn=4/", "ffn=x", "ffn=9", "ffn=4/1"}) {
+    Recipe b = r;
+    b.set(std::string("numerics.qat_layer_bits=") + bad);
+    try {
+      make_numerics_policy(b);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("numerics.qat_layer_bits"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Per-layer bits reach the compression report and the export: a 2-step run with the classifier
+// at 8 bits and everything else at 4.
+TEST(QatTraining, LayerBitsReachReportAndExport) {
+  if (!have_wordnet()) GTEST_SKIP() << "wordnet-base with the MiniLM vocab (scripts/setup.sh)";
+  const std::string dir = temp_dir("layer-bits");
+  Recipe r = tiny_qat_recipe(dir, 4, 8);
+  r.set("train.max_steps=2");
+  r.set("numerics.qat_layer_bits=classifier=8");
+  RunSummary s = train_run(r);
+  set_num_threads(0);
+  EXPECT_NE(s.numerics.find("classifier: qat lsq w8 a8"), std::string::npos) << s.numerics;
+  EXPECT_NE(s.numerics.find("encoder.0.ffn.fc1: qat lsq w4 a8"), std::string::npos) << s.numerics;
+  const std::string out = dir + "/qat.safetensors";
+  qat_export_checkpoint(dir, out);
+  SafetensorsFile e = safetensors_read(out);
+  int lo = 0, hi = 0;
+  for (int64_t i = 0; i < e.get("classifier.weight").numel(); ++i) {
+    const int c = e.get("classifier.weight").data<int8_t>()[i];
+    lo = std::min(lo, c), hi = std::max(hi, c);
+  }
+  EXPECT_TRUE(lo < -8 || hi > 7) << "8-bit codes span more than the 4-bit range: " << lo << ".." << hi;
+  for (int64_t i = 0; i < e.get("encoder.0.ffn.fc1.weight").numel(); ++i) {
+    const int c = e.get("encoder.0.ffn.fc1.weight").data<int8_t>()[i];
+    ASSERT_TRUE(c >= -8 && c <= 7) << c;
+  }
 }
 
 }  // namespace

@@ -126,7 +126,8 @@ ProjectionFactory tt_projections(TtOptions options) {
         TtShape shape;
         shape.d = options.d;
         shape.max_rank = options.max_rank;
-        return std::make_unique<TtLinear>(name, in, out, bias, shape, rng, dtype, options.qat);
+        return std::make_unique<TtLinear>(name, in, out, bias, shape, rng, dtype,
+                                          options.qat ? options.qat(name) : TtQat{});
       }
     return std::make_unique<Linear>(name, in, out, bias, rng, dtype);
   };

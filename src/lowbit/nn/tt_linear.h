@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <functional>
 #include <memory>
 
 #include "lowbit/nn/linear.h"
@@ -69,7 +70,8 @@ struct TtOptions {
   std::vector<std::string> match;  // a layer whose name contains any of these is TT, e.g. "ffn"
   int d = 3;                       // modes per side, from tt_factorize
   int64_t max_rank = 16;
-  TtQat qat;  // LSQ fake quantization of the TT layers' cores and inputs
+  // LSQ fake quantization of a TT layer's cores and input, by layer name; null: none.
+  std::function<TtQat(const std::string& name)> qat;
 };
 
 // TtLinear for matching layer names (modes from tt_factorize, ranks capped at max_rank), a dense

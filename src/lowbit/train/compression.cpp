@@ -2,9 +2,11 @@
 // weights are never initialised from anything.
 #include "lowbit/train/compression.h"
 
+#include <optional>
 #include <set>
 
 #include "lowbit/train/model_factory.h"
+#include "lowbit/train/qat_bits.h"
 #include "lowbit/train/recipe.h"
 
 namespace lowbit {
@@ -22,13 +24,14 @@ CompressionReport compression_report(const Recipe& recipe, models::Classifier& m
   for (const nn::Param* p : params)
     if (p->name.size() > 5 && p->name.compare(p->name.size() - 5, 5, "_step") == 0)
       stepped.insert(p->name.substr(0, p->name.size() - 5));
-  const int64_t bits = recipe.get_string("numerics.mode") == "qat"
-                           ? recipe.get_int("numerics.qat_weight_bits")
-                           : 32;
+  const bool qat = recipe.get_string("numerics.mode") == "qat";
+  std::optional<QatBitsTable> bits;
+  if (qat) bits.emplace(recipe);
   int64_t bit_total = 0;
   for (const nn::Param* p : params) {
     r.params += p->value.numel();
-    bit_total += p->value.numel() * (stepped.count(p->name) ? bits : 32);
+    const int64_t b = qat && stepped.count(p->name) ? bits->for_name(p->name).weight : 32;
+    bit_total += p->value.numel() * b;
   }
   r.bytes = (bit_total + 7) / 8;
 

@@ -15,6 +15,7 @@
 #include "lowbit/train/hf_bert_import.h"
 #include "lowbit/train/init_from.h"
 #include "lowbit/train/numerics_policy.h"
+#include "lowbit/train/qat_bits.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/task_data.h"
 
@@ -71,9 +72,12 @@ nn::ProjectionFactory projections_of(const Recipe& r) {
   o.d = static_cast<int>(r.get_int("model.tt_cores"));
   o.max_rank = r.get_int("model.tt_rank");
   if (r.get_string("numerics.mode") == "qat") {  // dense layers get theirs from the numerics policy
-    o.qat.weight_bits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
-    o.qat.act_bits = static_cast<int>(r.get_int("numerics.qat_act_bits"));
-    o.qat.step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+    const QatBitsTable bits(r);
+    const double step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+    o.qat = [bits, step_lr_scale](const std::string& name) {
+      const QatBits b = bits.for_name(name);
+      return nn::TtQat{b.weight, b.act, step_lr_scale};
+    };
   }
   return nn::tt_projections(o);
 }
@@ -116,7 +120,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
       c.embedding.tt_rank = r.get_int("model.tt_embedding_rank");
       c.embedding.tt_cores = static_cast<int>(r.get_int("model.tt_cores"));
       if (r.get_string("numerics.mode") == "qat" && r.get_bool("numerics.qat_embedding")) {
-        c.embedding.tt_qat_bits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
+        c.embedding.tt_qat_bits = QatBitsTable(r).for_name("embeddings.word").weight;
         c.embedding.tt_qat_step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
       }
     }

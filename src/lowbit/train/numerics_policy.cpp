@@ -13,6 +13,7 @@
 #include "lowbit/nn/int_layer_norm.h"
 #include "lowbit/nn/int_numerics.h"
 #include "lowbit/nn/qat_numerics.h"
+#include "lowbit/train/qat_bits.h"
 #include "lowbit/train/recipe.h"
 
 namespace lowbit {
@@ -57,19 +58,19 @@ nn::NumericsPolicy make_int4_policy(const Recipe& r) {
   return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_int4_numerics(layer, cfg); };
 }
 
-// numerics.mode = qat: LSQ weights and inputs; the bits are checked here, before any layer.
+// numerics.mode = qat: LSQ weights and inputs, each layer at its bits (train/qat_bits.h; checked
+// there, before any layer).
 nn::NumericsPolicy make_qat_policy(const Recipe& r) {
-  nn::QatNumericsConfig cfg;
-  auto bits = [&](const char* key) {
-    const int64_t b = r.get_int(key);
-    LB_CHECK(b >= 2 && b <= 8, key, " = ", b, " is out of range: numerics.mode = qat takes 2..8 "
-             "bits (LSQ codes are stored in 8 bits)");
-    return static_cast<int>(b);
+  const QatBitsTable bits(r);
+  const double step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
+  return [bits, step_lr_scale](const std::string& layer, nn::LayerKind) {
+    nn::QatNumericsConfig cfg;
+    const QatBits b = bits.for_name(layer);
+    cfg.weight_bits = b.weight;
+    cfg.act_bits = b.act;
+    cfg.step_lr_scale = step_lr_scale;
+    return nn::make_qat_numerics(layer, cfg);
   };
-  cfg.weight_bits = bits("numerics.qat_weight_bits");
-  cfg.act_bits = bits("numerics.qat_act_bits");
-  cfg.step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
-  return [cfg](const std::string& layer, nn::LayerKind) { return nn::make_qat_numerics(layer, cfg); };
 }
 
 // Why a layer norm or the embedding stays in floating point under numerics.mode = int; "" if not.

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "lowbit/quant/lsq.h"
+#include "lowbit/train/qat_bits.h"
 #include "lowbit/train/recipe.h"
 #include "lowbit/train/run_checkpoint.h"
 #include "lowbit/train/safetensors.h"
@@ -32,6 +33,7 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
            r.get_string("numerics.mode"),
            "\"; --format qat exports a quantization-aware "
            "(numerics.mode = qat) checkpoint");
+  const QatBitsTable bits(r);
   const int wbits = static_cast<int>(r.get_int("numerics.qat_weight_bits"));
   SafetensorsFile f = safetensors_read(path);
   // A weight is quantized when it has a "<weight>_step": "<layer>.weight" (dense layers) or
@@ -54,7 +56,7 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
     LB_CHECK(t.dtype() == DType::f32 && step.dtype() == DType::f32 && step.numel() == 1, path,
              ": '", name, "' is ", dtype_name(t.dtype()), " and '", name, kStep, "' ",
              dtype_name(step.dtype()), " ", step.shape_string(), ", expected f32 and f32 (1)");
-    LsqQuantizer q(name + kStep, wbits, /*is_signed=*/true);
+    LsqQuantizer q(name + kStep, bits.for_name(name).weight, /*is_signed=*/true);
     q.step().value.copy_from(step);
     LsqCodes c = q.codes(t);
     // The promise of the format: float(code) * step is the training forward's weight.
@@ -76,6 +78,7 @@ size_t qat_export_checkpoint(const std::string& dir, const std::string& out_path
   if (f.metadata.count("step")) m["step"] = f.metadata.at("step");
   m["qat"] = nlohmann::json{
       {"weight_bits", wbits},
+      {"layer_bits", r.get_string("numerics.qat_layer_bits")},
       {"act_bits", r.get_int("numerics.qat_act_bits")},
       {"rounding", "nearest-even"},
       {"layers",

@@ -133,6 +133,10 @@ constexpr KeyRow kKeys[] = {
     {"numerics.qat_step_lr_scale", T::number, "0.01", R::positive, nullptr,
      "qat: the step sizes' learning rate as a fraction of optim.lr (Adam moves a parameter by "
      "about lr per update, and 8-bit weight steps are ~3e-3)"},
+    {"numerics.qat_layer_bits", T::string, "", R::any, nullptr,
+     "qat: per-layer bits, \"PATTERN=W/X, PATTERN=W, ...\": the first PATTERN found in a layer's "
+     "name sets its weight (W) and input (X) bits, e.g. \"classifier=8/8, ffn=4\"; others take "
+     "qat_weight_bits / qat_act_bits"},
     {"numerics.qat_embedding", T::boolean, "false", R::any, nullptr,
      "qat with model.tt_embedding: also LSQ-quantize the tensor-train word table's cores "
      "(qat_weight_bits; steps <table>.core{k}_step); a dense word table stays f32"},
