@@ -13,6 +13,19 @@
 namespace lowbit::nn {
 namespace {
 
+// The module's parameter names; each step has the lr scale 0.05 and no weight decay.
+std::vector<std::string> param_names_checking_steps(Module& q) {
+  std::vector<std::string> names;
+  for (Param* p : q.params()) {
+    names.push_back(p->name);
+    if (p->name.find("_step") != std::string::npos) {
+      EXPECT_DOUBLE_EQ(p->lr_scale, 0.05) << p->name;
+      EXPECT_FALSE(p->decay) << p->name;
+    }
+  }
+  return names;
+}
+
 TEST(TtQat, ForwardIsTheTensorTrainOfTheGridValues) {
   TtShape shape;
   shape.in_modes = {3, 4};
@@ -41,14 +54,7 @@ TEST(TtQat, ForwardIsTheTensorTrainOfTheGridValues) {
   ASSERT_EQ(y.shape(), y_ref.shape());
   EXPECT_EQ(0, std::memcmp(y.raw(), y_ref.raw(), y.nbytes()));
 
-  std::vector<std::string> names;
-  for (Param* p : q.params()) {
-    names.push_back(p->name);
-    if (p->name.find("_step") != std::string::npos) {
-      EXPECT_DOUBLE_EQ(p->lr_scale, 0.05) << p->name;
-      EXPECT_FALSE(p->decay) << p->name;
-    }
-  }
+  const std::vector<std::string> names = param_names_checking_steps(q);
   EXPECT_EQ(names, (std::vector<std::string>{"fc.core0", "fc.core1", "fc.bias", "fc.core0_step",
                                              "fc.core1_step", "fc.act_step"}));
 
@@ -82,14 +88,7 @@ TEST(TtQat, EmbeddingLooksUpTheGridValuesAndFeedsCoresAndSteps) {
   ASSERT_EQ(y.shape(), y_ref.shape());
   EXPECT_EQ(0, std::memcmp(y.raw(), y_ref.raw(), y.nbytes()));
 
-  std::vector<std::string> names;
-  for (Param* p : q.params()) {
-    names.push_back(p->name);
-    if (p->name.find("_step") != std::string::npos) {
-      EXPECT_DOUBLE_EQ(p->lr_scale, 0.05) << p->name;
-      EXPECT_FALSE(p->decay) << p->name;
-    }
-  }
+  const std::vector<std::string> names = param_names_checking_steps(q);
   EXPECT_EQ(names, (std::vector<std::string>{"emb.core0", "emb.core1", "emb.core2",
                                              "emb.core0_step", "emb.core1_step", "emb.core2_step"}));
 

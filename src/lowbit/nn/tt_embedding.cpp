@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "lowbit/core/parallel.h"
-#include "lowbit/nn/residual.h"
 #include "lowbit/ops/gemm.h"
 
 namespace lowbit::nn {
@@ -49,27 +48,18 @@ TtEmbedding::TtEmbedding(std::string name, int64_t vocab, int64_t hidden, const 
     Rng init = rng.child(name_hash(cores.back().name));
     init.fill_normal(cores.back().value, 0.0, sigma);
   }
-  if (qat_bits > 0) {
-    for (int k = 0; k < layout_.d(); ++k) {
-      core_q_.emplace_back(cat(name_, ".core", k, "_step"), qat_bits, true, dtype);
-      core_q_.back().step().lr_scale = step_lr_scale;
-    }
-  }
+  if (qat_bits > 0) core_q_ = TtCoreQuantizers(name_, layout_.d(), qat_bits, step_lr_scale, dtype);
 }
 
 void TtEmbedding::collect_params(std::vector<Param*>& out) {
   for (Param& c : cores) out.push_back(&c);
-  for (LsqQuantizer& q : core_q_) out.push_back(&q.step());
-}
-
-std::vector<const Tensor*> TtEmbedding::core_values() const {
-  std::vector<const Tensor*> v;
-  for (const Param& c : cores) v.push_back(&c.value);
-  return v;
+  core_q_.collect_params(out);
 }
 
 Tensor TtEmbedding::materialize() const {
-  return tt_materialize(layout_, core_values()).rows(0, vocab_).clone();
+  std::vector<const Tensor*> v;
+  for (const Param& c : cores) v.push_back(&c.value);
+  return tt_materialize(layout_, v).rows(0, vocab_).clone();
 }
 
 namespace {
@@ -193,12 +183,7 @@ Tensor TtEmbedding::forward(const Tensor& ids) {
   for (int64_t i = 0; i < n_; ++i)
     inverse_[i] = std::lower_bound(uniq_.begin(), uniq_.end(), p[i]) - uniq_.begin();
   const int64_t nu = static_cast<int64_t>(uniq_.size());
-  std::vector<const Tensor*> g = core_values();
-  if (!core_q_.empty()) {  // QAT: the look-ups contract the cores' grid values
-    core_hat_.clear();
-    for (size_t k = 0; k < cores.size(); ++k) core_hat_.push_back(core_q_[k].forward(cores[k].value));
-    for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
-  }
+  const std::vector<const Tensor*> g = core_q_.forward(cores);
   const Tensor rows =
       dt == DType::f32 ? lookup<float>(layout_, g, uniq_.data(), nu, order_, group_start_, left_, dt)
                        : lookup<double>(layout_, g, uniq_.data(), nu, order_, group_start_, left_, dt);
@@ -216,25 +201,15 @@ void TtEmbedding::backward(const Tensor& dy) {
   LB_CHECK(dy.dtype() == dt, "[tt_embedding ", name_, "] dy is ", dtype_name(dy.dtype()),
            ", expected ", dtype_name(dt));
   if (n_ == 0) return;
-  std::vector<const Tensor*> g = core_values();
-  std::vector<Tensor*> grads;
-  std::vector<Tensor> dhat;  // QAT: gradients w.r.t. the grid values, then through each quantizer
-  for (size_t k = 0; k < cores.size(); ++k) {
-    if (core_q_.empty()) {
-      grads.push_back(&cores[k].grad);
-    } else {
-      dhat.push_back(Tensor::zeros(cores[k].value.shape(), dt));
-      g[k] = &core_hat_[k];
-    }
-  }
-  for (Tensor& d : dhat) grads.push_back(&d);
+  const std::vector<const Tensor*> g = core_q_.saved_operands(cores);
+  const std::vector<Tensor*> grads = core_q_.gradient_targets(cores);
   // Each distinct id's row gradient: its tokens' rows summed in token order.
   Tensor dyu = Tensor::zeros({static_cast<int64_t>(uniq_.size()), hidden()}, dt);
   if (dt == DType::f32) sum_rows_by_id(dy.data<float>(), inverse_, hidden(), dyu.data<float>());
   else sum_rows_by_id(dy.data<double>(), inverse_, hidden(), dyu.data<double>());
   if (dt == DType::f32) lookup_backward<float>(layout_, g, grads, dyu, order_, group_start_, left_);
   else lookup_backward<double>(layout_, g, grads, dyu, order_, group_start_, left_);
-  for (size_t k = 0; k < dhat.size(); ++k) add_inplace(cores[k].grad, core_q_[k].backward(dhat[k]));
+  core_q_.finish_backward(cores);
 }
 
 TtEmbedding tt_embedding_from_dense(const std::string& name, const Tensor& table,

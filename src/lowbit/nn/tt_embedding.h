@@ -8,7 +8,7 @@
 
 #include "lowbit/nn/module.h"
 #include "lowbit/nn/tt_matrix.h"
-#include "lowbit/quant/lsq.h"
+#include "lowbit/nn/tt_core_qat.h"
 
 namespace lowbit::nn {
 
@@ -44,7 +44,6 @@ class TtEmbedding : public Module {
   std::vector<Param> cores;
 
  private:
-  std::vector<const Tensor*> core_values() const;
   std::string name_;
   int64_t vocab_;
   TtLayout layout_;
@@ -57,8 +56,7 @@ class TtEmbedding : public Module {
   std::vector<std::vector<int64_t>> group_start_;
   std::vector<Tensor> left_;
   int64_t n_ = -1;
-  std::vector<LsqQuantizer> core_q_;  // QAT: one per core (empty when off)
-  std::vector<Tensor> core_hat_;      // QAT: the fake-quantized cores of the last forward
+  TtCoreQuantizers core_q_;  // QAT of the cores (off when qat_bits is 0)
 };
 
 // A TtEmbedding initialised by TT-SVD of a dense table (vocab, C) padded with zero rows (no QAT).

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "lowbit/nn/bias.h"
-#include "lowbit/nn/residual.h"
 
 namespace lowbit::nn {
 
@@ -26,12 +25,8 @@ TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, 
     init.fill_normal(cores.back().value, 0.0, sigma);
   }
   if (has_bias_) bias = make_param(name_ + ".bias", {out_features}, dtype, false);
-  if (qat.weight_bits > 0) {
-    for (int k = 0; k < layout_.d(); ++k) {
-      core_q_.emplace_back(cat(name_, ".core", k, "_step"), qat.weight_bits, true, dtype);
-      core_q_.back().step().lr_scale = qat.step_lr_scale;
-    }
-  }
+  if (qat.weight_bits > 0)
+    core_q_ = TtCoreQuantizers(name_, layout_.d(), qat.weight_bits, qat.step_lr_scale, dtype);
   if (qat.act_bits > 0) {
     act_q_ = std::make_unique<LsqQuantizer>(name_ + ".act_step", qat.act_bits, true, dtype);
     act_q_->step().lr_scale = qat.step_lr_scale;
@@ -41,7 +36,7 @@ TtLinear::TtLinear(std::string name, int64_t in_features, int64_t out_features, 
 void TtLinear::collect_params(std::vector<Param*>& out) {
   for (Param& c : cores) out.push_back(&c);
   if (has_bias_) out.push_back(&bias);
-  for (LsqQuantizer& q : core_q_) out.push_back(&q.step());
+  core_q_.collect_params(out);
   if (act_q_) out.push_back(&act_q_->step());
 }
 
@@ -59,13 +54,7 @@ Tensor TtLinear::forward(const Tensor& x, const ForwardContext& ctx) {
   const DType dt = cores[0].value.dtype();
   LB_CHECK(x.dtype() == dt, "[tt_linear ", name_, "] x is ", dtype_name(x.dtype()),
            " but the cores are ", dtype_name(dt));
-  std::vector<const Tensor*> g = core_values();
-  if (!core_q_.empty()) {  // QAT: the products run on the cores' grid values
-    core_hat_.clear();
-    for (size_t k = 0; k < cores.size(); ++k) core_hat_.push_back(core_q_[k].forward(cores[k].value));
-    for (size_t k = 0; k < cores.size(); ++k) g[k] = &core_hat_[k];
-  }
-  Tensor y = tt_forward(layout_, g, act_q_ ? act_q_->forward(x) : x, &saved_);
+  Tensor y = tt_forward(layout_, core_q_.forward(cores), act_q_ ? act_q_->forward(x) : x, &saved_);
   if (has_bias_) bias_add_rows(y, bias.value);
   return y;
 }
@@ -78,20 +67,9 @@ Tensor TtLinear::backward(const Tensor& dy) {
   const DType dt = cores[0].value.dtype();
   LB_CHECK(dy.dtype() == dt, "[tt_linear ", name_, "] dy is ", dtype_name(dy.dtype()),
            ", expected ", dtype_name(dt));
-  std::vector<Tensor*> grads;
-  std::vector<const Tensor*> g = core_values();
-  std::vector<Tensor> dhat;  // QAT: gradients w.r.t. the grid values, then through each quantizer
-  if (!core_q_.empty()) {
-    for (size_t k = 0; k < cores.size(); ++k) {
-      dhat.push_back(Tensor::zeros(cores[k].value.shape(), dt));
-      g[k] = &core_hat_[k];
-    }
-    for (Tensor& d : dhat) grads.push_back(&d);
-  } else {
-    for (Param& c : cores) grads.push_back(&c.grad);
-  }
-  Tensor dx = tt_backward(layout_, g, saved_, dy, grads);
-  for (size_t k = 0; k < dhat.size(); ++k) add_inplace(cores[k].grad, core_q_[k].backward(dhat[k]));
+  Tensor dx = tt_backward(layout_, core_q_.saved_operands(cores), saved_, dy,
+                          core_q_.gradient_targets(cores));
+  core_q_.finish_backward(cores);
   if (act_q_) dx = act_q_->backward(dx);
   if (has_bias_) bias_grad_acc(dy, bias.grad);
   return dx;

@@ -11,6 +11,7 @@
 #include "lowbit/nn/linear.h"
 #include "lowbit/quant/lsq.h"
 #include "lowbit/nn/projection.h"
+#include "lowbit/nn/tt_core_qat.h"
 #include "lowbit/nn/tt_matrix.h"
 
 namespace lowbit::nn {
@@ -54,9 +55,8 @@ class TtLinear : public Projection {
   TtLayout layout_;
   bool has_bias_;
   TtSaved saved_;
-  std::vector<LsqQuantizer> core_q_;    // QAT: one per core (empty when off)
+  TtCoreQuantizers core_q_;              // QAT of the cores (off when not QAT)
   std::unique_ptr<LsqQuantizer> act_q_;  // QAT: the input's (null when off)
-  std::vector<Tensor> core_hat_;        // QAT: the fake-quantized cores of the last forward
 };
 
 // A TtLinear initialised by TT-SVD of a dense weight (out, in) (and its bias, or undefined):

@@ -119,7 +119,7 @@ std::unique_ptr<models::Classifier> make_model(const Recipe& r, const TaskData& 
     if (r.get_bool("model.tt_embedding")) {
       c.embedding.tt_rank = r.get_int("model.tt_embedding_rank");
       c.embedding.tt_cores = static_cast<int>(r.get_int("model.tt_cores"));
-      if (r.get_string("numerics.mode") == "qat" && r.get_bool("numerics.qat_embedding")) {
+      if (r.get_bool("numerics.qat_embedding")) {  // qat mode: checked above
         c.embedding.tt_qat_bits = QatBitsTable(r).for_name("embeddings.word").weight;
         c.embedding.tt_qat_step_lr_scale = r.get_float("numerics.qat_step_lr_scale");
       }

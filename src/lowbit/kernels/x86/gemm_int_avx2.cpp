@@ -176,19 +176,6 @@ inline void store_tile_f32(const __m256i acc[kMr][2], const GemmIntEpilogue& e, 
 }
 
 template <class Full, class A, class B>
-void run_tile_sink(Full&& full, int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
-                   int64_t m, int64_t n) {
-  LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  const A* pa = static_cast<const A*>(a);
-  const B* pb = static_cast<const B*>(b);
-  if (m == kMr && n == kNr)
-    return full(k, pa, pb, [&](const __m256i acc[kMr][2]) { store_tile(acc, c, ldc); });
-  int32_t tile[kMr * kNr];
-  full(k, pa, pb, [&](const __m256i acc[kMr][2]) { store_tile(acc, tile, kNr); });
-  for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
-}
-
-template <class Full, class A, class B>
 void run_tile_f32(Full&& full, int64_t k, const void* a, const void* b, const GemmIntEpilogue& e,
                   int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
@@ -201,11 +188,15 @@ void run_tile_f32(Full&& full, int64_t k, const void* a, const void* b, const Ge
   full(k, pa, pb, [&](const __m256i acc[kMr][2]) { store_tile_f32<false>(acc, e, m, n); });
 }
 
-// The two sink kernels as types, so one driver takes either and the sink stays inlined.
+// The two sink kernels as types, so one driver takes either and the sink stays inlined; called
+// with (c, ldc) instead of a sink they store the int32 tile, the form run_tile takes.
 struct S16 {
   template <class Sink>
   void operator()(int64_t k, const int16_t* a, const int16_t* b, Sink&& sink) const {
     s16k2_full(k, a, b, sink);
+  }
+  void operator()(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64_t ldc) const {
+    s16k2_full(k, a, b, [&](const __m256i acc[kMr][2]) { store_tile(acc, c, ldc); });
   }
 };
 struct S8 {
@@ -213,17 +204,20 @@ struct S8 {
   void operator()(int64_t k, const int8_t* a, const int8_t* b, Sink&& sink) const {
     s8s8k4_full(k, a, b, sink);
   }
+  void operator()(int64_t k, const int8_t* a, const int8_t* b, int32_t* c, int64_t ldc) const {
+    s8s8k4_full(k, a, b, [&](const __m256i acc[kMr][2]) { store_tile(acc, c, ldc); });
+  }
 };
 }  // namespace
 
 void gemm_s16k2_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                            int64_t m, int64_t n) {
-  run_tile_sink<S16, int16_t, int16_t>(S16{}, k, a, b, c, ldc, m, n);
+  run_tile<S16, int16_t, int16_t>(S16{}, k, a, b, c, ldc, m, n);
 }
 
 void gemm_s8s8k4_micro_avx2(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                             int64_t m, int64_t n) {
-  run_tile_sink<S8, int8_t, int8_t>(S8{}, k, a, b, c, ldc, m, n);
+  run_tile<S8, int8_t, int8_t>(S8{}, k, a, b, c, ldc, m, n);
 }
 
 void gemm_s16k2_micro_f32_avx2(int64_t k, const void* a, const void* b, const GemmIntEpilogue& e,
