@@ -44,6 +44,14 @@ inline int32_t plane_of(int32_t v, int plane) {
   return plane == 0 ? v : (plane == 1 ? (v >> 8) : (v & 0xFF));
 }
 
+// A hint to bring the stored row's code 256 past `col` into L1.
+template <GemmIntSrc S>
+inline void prefetch_ahead(const GemmIntSource& x, int64_t row, int64_t col) {
+  const int64_t idx = row * x.ld + col + 256;
+  const int64_t at = S == GemmIntSrc::f32 ? idx * 4 : (S == GemmIntSrc::s16 ? idx * 2 : (S == GemmIntSrc::s4 ? idx / 2 : idx));
+  _mm_prefetch(static_cast<const char*>(x.data) + at, _MM_HINT_T0);
+}
+
 template <GemmIntPanel P>
 inline void put(void* panel, int64_t index, int32_t v, bool is_b, int a_offset) {
   if constexpr (P == GemmIntPanel::s32_k1) static_cast<int32_t*>(panel)[index] = v;
@@ -114,7 +122,11 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
         int64_t g = 0;
         for (; g + 4 <= groups; g += 4) {
           __m128i v[4];
-          for (int t = 0; t < 4; ++t) v[t] = load16(r0 + r + t, p0 + 4 * g);
+          for (int t = 0; t < 4; ++t) {
+            // Four rows are read at once, beyond what the hardware prefetcher runs ahead on.
+            if (g % 16 == 0) prefetch_ahead<S>(x, r0 + r + t, p0 + 4 * g);
+            v[t] = load16(r0 + r + t, p0 + 4 * g);
+          }
           const __m128i t0 = _mm_unpacklo_epi32(v[0], v[1]), t1 = _mm_unpackhi_epi32(v[0], v[1]);
           const __m128i t2 = _mm_unpacklo_epi32(v[2], v[3]), t3 = _mm_unpackhi_epi32(v[2], v[3]);
           const __m128i q[4] = {_mm_unpacklo_epi64(t0, t2), _mm_unpackhi_epi64(t0, t2),
@@ -131,6 +143,7 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
       for (; r < rows; ++r) {
         int64_t g = 0;
         for (; g + 4 <= groups; g += 4) {
+          if (g % 16 == 0) prefetch_ahead<S>(x, r0 + r, p0 + 4 * g);
           alignas(16) uint32_t q[4];
           _mm_store_si128(reinterpret_cast<__m128i*>(q), load16(r0 + r, p0 + 4 * g));
           for (int t = 0; t < 4; ++t) std::memcpy(out + ((g + t) * R + r) * 4, &q[t], 4);

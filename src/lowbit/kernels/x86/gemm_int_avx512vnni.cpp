@@ -144,6 +144,13 @@ void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
   LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
+  // The output rows are fetched while the tile's K loop runs, not missed at its store.
+  for (int64_t i = 0; i < m; ++i) {
+    const char* row = static_cast<const char*>(e.c) + i * e.ldc * 4;
+    _mm_prefetch(row, _MM_HINT_T0);
+    _mm_prefetch(row + 64, _MM_HINT_T0);
+    _mm_prefetch(row + 127, _MM_HINT_T0);
+  }
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace
