@@ -128,10 +128,22 @@ struct S16 {
 };
 using Acc = __m512i[kMr][2];
 
+// The m output rows of a tile (32 four-byte values each), fetched while its K loop runs
+// instead of missed at its store: large outputs do not stay in cache between tiles.
+inline void prefetch_rows(const void* c, int64_t ldc, int64_t m) {
+  for (int64_t i = 0; i < m; ++i) {
+    const char* row = static_cast<const char*>(c) + i * ldc * 4;
+    _mm_prefetch(row, _MM_HINT_T0);
+    _mm_prefetch(row + 64, _MM_HINT_T0);
+    _mm_prefetch(row + 127, _MM_HINT_T0);
+  }
+}
+
 template <class Kern>
 void run_tile(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc, int64_t m,
               int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
+  prefetch_rows(c, ldc, m);
   if (m == kMr && n == kNr) return Kern{}(k, a, b, [&](const Acc& acc) { store_tile(acc, c, ldc); });
   int32_t tile[kMr * kNr];
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile(acc, tile, kNr); });
@@ -144,13 +156,7 @@ void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
   LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
-  // The output rows are fetched while the tile's K loop runs, not missed at its store.
-  for (int64_t i = 0; i < m; ++i) {
-    const char* row = static_cast<const char*>(e.c) + i * e.ldc * 4;
-    _mm_prefetch(row, _MM_HINT_T0);
-    _mm_prefetch(row + 64, _MM_HINT_T0);
-    _mm_prefetch(row + 127, _MM_HINT_T0);
-  }
+  prefetch_rows(e.c, e.ldc, m);
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace
