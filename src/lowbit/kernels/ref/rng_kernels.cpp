@@ -18,7 +18,8 @@ void rng_words_ref(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uin
 
 const KernelFamily<RngWordsKernel>& rng_words_kernels() {
   static const KernelFamily<RngWordsKernel> f(
-      "rng_words", {{"rng_words_avx2", Isa::avx2, rng_words_avx2},
+      "rng_words", {{"rng_words_avx512", Isa::avx512, rng_words_avx512},
+                    {"rng_words_avx2", Isa::avx2, rng_words_avx2},
                     {"rng_words_ref", Isa::scalar, rng_words_ref}});
   return f;
 }

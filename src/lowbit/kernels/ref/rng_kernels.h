@@ -19,6 +19,7 @@ struct RngWordsKernel {
 
 void rng_words_ref(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
 void rng_words_avx2(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
+void rng_words_avx512(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out);
 
 const KernelFamily<RngWordsKernel>& rng_words_kernels();
 

@@ -59,6 +59,7 @@ inline void words_in_order(const __m256i c[4], __m256i out[4]) {
 struct Philox8 {
   using V = __m256i;
   static constexpr int kBlocks = 8;
+  static void store(uint32_t* out, V w) { _mm256_storeu_si256(reinterpret_cast<V*>(out), w); }
   static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[4]) {
     V c[4];
     philox8(key, ctr_hi, j0, c);
@@ -67,33 +68,37 @@ struct Philox8 {
 };
 
 #ifdef __AVX512F__
-// hi and lo words of the 64-bit products m * c for 16 lanes.
-inline void mulhilo(__m512i c, __m512i m, __m512i& hi, __m512i& lo) {
-  const __m512i even = _mm512_mul_epu32(c, m), odd = _mm512_mul_epu32(_mm512_srli_epi64(c, 32), m);
-  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-}
-
 // philox8 on 16 blocks: lane b of c[w] = word w of block j0 + b (j0, j0 + 15 share high words).
+// Each half of the blocks runs with its words in the low halves of 64-bit lanes: VPMULUDQ reads
+// only those and leaves the full product, so lo is the product itself and hi one shift, with no
+// blends (the high halves carry garbage that never reaches a low half); one permute per word
+// interleaves the halves at the end.
 inline void philox16(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[4]) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  c[0] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(j0))),
-                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  c[1] = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(j0 >> 32)));
-  c[2] = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(ctr_hi)));
-  c[3] = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(ctr_hi >> 32)));
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+  __m512i h[2][4];
+  for (int half = 0; half < 2; ++half) {
+    h[half][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(j0)),
+                                  _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+    h[half][0] = _mm512_add_epi64(h[half][0], _mm512_set1_epi64(8 * half));
+    h[half][1] = _mm512_set1_epi64(static_cast<uint32_t>(j0 >> 32));
+    h[half][2] = _mm512_set1_epi64(static_cast<uint32_t>(ctr_hi));
+    h[half][3] = _mm512_set1_epi64(static_cast<uint32_t>(ctr_hi >> 32));
+  }
   uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
   for (int round = 0; round < 10; ++round) {
-    __m512i hi0, lo0, hi1, lo1;
-    mulhilo(c[0], m0, hi0, lo0);
-    mulhilo(c[2], m1, hi1, lo1);
-    const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c[1]), _mm512_set1_epi32(static_cast<int>(k0)));
-    const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c[3]), _mm512_set1_epi32(static_cast<int>(k1)));
-    c[0] = n0, c[1] = lo1, c[2] = n2, c[3] = lo0;
+    const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
+    for (int half = 0; half < 2; ++half) {
+      __m512i* x = h[half];
+      const __m512i p0 = _mm512_mul_epu32(x[0], m0), p1 = _mm512_mul_epu32(x[2], m1);
+      const __m512i n0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x[1], kv0, 0x96);
+      const __m512i n2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x[3], kv1, 0x96);
+      x[0] = n0, x[1] = p1, x[2] = n2, x[3] = p0;
+    }
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
+  const __m512i lows = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (int w = 0; w < 4; ++w) c[w] = _mm512_permutex2var_epi32(h[0][w], lows, h[1][w]);
 }
 
 // Words of blocks 4t .. 4t + 3 in position order, t = 0..3: the 8-block transpose within 128-bit
@@ -115,6 +120,7 @@ inline void words_in_order(const __m512i c[4], __m512i out[4]) {
 struct Philox16 {
   using V = __m512i;
   static constexpr int kBlocks = 16;
+  static void store(uint32_t* out, V w) { _mm512_storeu_si512(out, w); }
   static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[4]) {
     V c[4];
     philox16(key, ctr_hi, j0, c);
@@ -146,6 +152,19 @@ inline void for_each_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_
     body(i, w);
   }
   ref(i, n - i);
+}
+
+// out[i] = word pos0 + i for i < n (Rng::u32_at), ref(pos, len, out) filling what the generator
+// does not: the bulk random words (rng_words_*) of each ISA.
+template <class P, class Ref>
+inline void fill_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out,
+                       Ref ref) {
+  for_each_words<P>(
+      seed, stream, pos0, n,
+      [&](int64_t i, int64_t len) { ref(seed, stream, pos0 + static_cast<uint64_t>(i), len, out + i); },
+      [&](int64_t i, const typename P::V w[4]) {
+        for (int t = 0; t < 4; ++t) P::store(out + i + P::kBlocks * t, w[t]);
+      });
 }
 
 }  // namespace
