@@ -117,6 +117,19 @@ void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
                    const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0, int64_t k,
                    void* dst);
 
+// The AVX-512 part of gemm_int_pack: rows 0..R-1 (R a multiple of 16, all present) of a row-major
+// int8 source with leading dimension ld, the leading whole 16-k-quad blocks of `groups` k-quads,
+// into u8s8_k4 B layout (no offset); returns the k-quads done. Called only where AVX-512 is usable.
+int64_t gemm_int_pack_s8_rows16_avx512(const int8_t* src, int64_t ld, int R, int64_t groups,
+                                       uint8_t* out);
+// The same for a 6-row A panel (all 6 rows present), a_offset added to every code.
+int64_t gemm_int_pack_s8_rows6_avx512(const int8_t* src, int64_t ld, int64_t groups, int a_offset,
+                                      uint8_t* out);
+// B's trailer of a u8s8_k4 panel of R columns (R a multiple of 16, at most 64): corr[r] =
+// -a_offset * the sum of column r's codes over `groups` k-quads. Where AVX-512 is usable.
+void gemm_int_quad_sums_avx512(const int8_t* codes, int64_t groups, int R, int32_t a_offset,
+                               int32_t* corr);
+
 // ---- epilogue (baseline code: the same IEEE operations in the same order on every path) ----
 
 // What becomes of one output tile's exact sums.

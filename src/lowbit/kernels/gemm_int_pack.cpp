@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lowbit/formats/intn.h"
+#include "lowbit/kernels/cpu_features.h"
 #include "lowbit/kernels/gemm_int.h"
 
 namespace lowbit {
@@ -117,9 +118,18 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
     };
     auto* out = static_cast<uint8_t*>(dst);
     if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
+      int64_t g0 = 0;  // k-quads already packed for every row
+      if constexpr (S == GemmIntSrc::s8)
+        if (rows == R && isa_usable(Isa::avx512)) {
+          const int8_t* src = static_cast<const int8_t*>(x.data) + r0 * x.ld + p0;
+          if (R % 16 == 0 && a_offset == 0)
+            g0 = gemm_int_pack_s8_rows16_avx512(src, x.ld, R, groups, out);
+          else if (R == 6)
+            g0 = gemm_int_pack_s8_rows6_avx512(src, x.ld, groups, a_offset, out);
+        }
       int64_t r = 0;
       for (; r + 4 <= rows; r += 4) {  // 4 rows x 4 k-quads: a 4x4 transpose of 32-bit units
-        int64_t g = 0;
+        int64_t g = g0;
         for (; g + 4 <= groups; g += 4) {
           __m128i v[4];
           for (int t = 0; t < 4; ++t) {
@@ -141,7 +151,7 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
                   static_cast<uint8_t>(load<S>(x, r0 + r + t, p0 + 4 * gg + u) + a_offset);
       }
       for (; r < rows; ++r) {
-        int64_t g = 0;
+        int64_t g = g0;
         for (; g + 4 <= groups; g += 4) {
           if (g % 16 == 0) prefetch_ahead<S>(x, r0 + r, p0 + 4 * g);
           alignas(16) uint32_t q[4];
@@ -337,9 +347,14 @@ void pack_panel(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t 
         put<P>(dst, ((p / KG) * R + r) * KG + p % KG, v, is_b, a_offset);
       }
   }
-  if (P == GemmIntPanel::u8s8_k4 && is_b && a_offset != 0)
-    quad_column_corrections(static_cast<const int8_t*>(dst), groups, R, a_offset,
-                            reinterpret_cast<int32_t*>(static_cast<uint8_t*>(dst) + groups * R * KG));
+  if (P == GemmIntPanel::u8s8_k4 && is_b && a_offset != 0) {
+    const auto* codes = static_cast<const int8_t*>(dst);
+    auto* corr = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(dst) + groups * R * KG);
+    if (R % 16 == 0 && R <= 64 && isa_usable(Isa::avx512))
+      gemm_int_quad_sums_avx512(codes, groups, R, a_offset, corr);
+    else
+      quad_column_corrections(codes, groups, R, a_offset, corr);
+  }
 }
 
 template <GemmIntPanel P, GemmIntSrc S>
