@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "lowbit/core/tensor.h"
 #include "lowbit/ops/gemm.h"
 #include "lowbit/ops/gemm_int.h"
 
@@ -70,7 +71,10 @@ int main(int argc, char** argv) {
       std::vector<int8_t> x(m * k), w(n * k);
       for (int64_t i = 0; i < m * k; ++i) x[i] = static_cast<int8_t>((i * 37) % 255 - 127);
       for (int64_t i = 0; i < n * k; ++i) w[i] = static_cast<int8_t>((i * 91) % 255 - 127);
-      std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()), yf(m * n);
+      std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end());
+      // The output as the engine's activations are: a 64-byte aligned tensor (for both libraries).
+      lowbit::Tensor y = lowbit::Tensor::empty({m, n});
+      float* yf = y.data<float>();
       std::vector<int32_t> yi(m * n);
       const float row = 0.5f, col = 0.25f;
       double t_int, t_f32;
@@ -79,13 +83,13 @@ int main(int argc, char** argv) {
         const lowbit::ops::IntMatrix b{lowbit::GemmIntSrc::s8, w.data(), k, true, 8};
         lowbit::ops::IntOutput o;
         o.mode = lowbit::GemmIntOut::f32;
-        o.c = yf.data();
+        o.c = yf;
         o.ldc = n;
         o.row_scale = &row;
         o.col_scale = &col;
         t_int = best_seconds([&] { lowbit::ops::gemm_int(m, n, k, a, b, o); }, reps, min_seconds);
         t_f32 = best_seconds([&] {
-          lowbit::ops::gemm(false, true, m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf.data(), n);
+          lowbit::ops::gemm(false, true, m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf, n);
         }, reps, min_seconds);
         lowbit::ops::IntOutput raw;  // the raw int32 sums, for the exactness probe
         raw.mode = lowbit::GemmIntOut::i32;
@@ -99,7 +103,7 @@ int main(int argc, char** argv) {
                             yi.data(), n, &co);
         }, reps, min_seconds);
         t_f32 = best_seconds([&] {
-          dnnl_sgemm('N', 'T', m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf.data(), n);
+          dnnl_sgemm('N', 'T', m, n, k, 1.0f, xf.data(), k, wf.data(), k, 0.0f, yf, n);
         }, reps, min_seconds);
       }
       int64_t checked = 0;

@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <vector>
+#include <xmmintrin.h>
 
 #include "kernels/gemm_int_test_util.h"
+#include "lowbit/core/tensor.h"
 #include "support/shapes.h"
 
 namespace lowbit {
@@ -232,6 +234,43 @@ TEST(GemmInt, FusedEpilogueMatchesTileThenEpilogue) {
           }
     }
   if (checked == 0) std::printf("[ not run  ] no kernel with a fused epilogue runs on this CPU\n");
+}
+
+// GemmIntEpilogue::stream (non-temporal stores of whole, aligned tile rows) writes what the plain
+// stores write: full tiles of every fused kernel into a 64-byte aligned output, stream on and off.
+TEST(GemmInt, StreamingStoresWriteTheSameTile) {
+  Rng rng(13);
+  for (const auto* family : {&gemm_s8_kernels(), &gemm_s16_kernels(), &gemm_s4_kernels()})
+    for (const GemmIntKernel* kern : family->runnable()) {
+      if (!kern->micro_f32) continue;
+      const int bits = family == &gemm_s4_kernels() ? 4 : (family == &gemm_s8_kernels() ? 8 : 12);
+      const GemmIntSrc src = bits == 12 ? GemmIntSrc::s16 : GemmIntSrc::s8;
+      const int64_t m = kern->mr, n = kern->nr, k = 67, ldc = 3 * 16 + n;  // rows 64-byte aligned
+      auto a = make_int_operand(rng, src, bits, false, m, k);
+      auto b = make_int_operand(rng, src, bits, true, k, n);
+      std::vector<uint8_t> ap(gemm_int_panel_bytes(kern->panel, kern->mr, k, false)),
+          bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
+      GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
+      GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
+      gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, as, 0, m, 0, k, ap.data());
+      gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, bs, 0, n, 0, k, bp.data());
+      std::vector<float> cs(static_cast<size_t>(n));
+      for (float& v : cs) v = static_cast<float>(rng.normal());
+      Tensor plain = Tensor::zeros({m, ldc}), streamed = Tensor::zeros({m, ldc});
+      GemmIntEpilogue e;
+      e.out = GemmIntOut::f32;
+      e.ldc = ldc;
+      e.col_scale = cs.data();
+      e.col_scale_stride = 1;
+      e.c = plain.data<float>();
+      kern->micro_f32(k, ap.data(), bp.data(), e, m, n);
+      e.c = streamed.data<float>();
+      e.stream = true;
+      kern->micro_f32(k, ap.data(), bp.data(), e, m, n);
+      _mm_sfence();
+      ASSERT_EQ(std::memcmp(plain.data<float>(), streamed.data<float>(), m * ldc * sizeof(float)), 0)
+          << kern->name;
+    }
 }
 
 TEST(GemmInt, FamiliesAreListed) {

@@ -150,6 +150,10 @@ struct GemmIntEpilogue {
   const float* col_scale = nullptr;
   int64_t col_scale_stride = 0;
   const float* bias = nullptr;
+  // f32 only, a hint: whole tile rows on 64-byte boundaries may go out as non-temporal stores
+  // (an output larger than the last-level cache keeps gains nothing from passing through it);
+  // whoever sets it issues a store fence before the output is read.
+  bool stream = false;
 };
 // The f32 value of one element: t = float(acc); t *= rs; t *= cs; t += bias; (f32_acc: c + t).
 // acc tiles are m x n with leading dimension lda; epi points at the tile's first element.

@@ -5,6 +5,7 @@
 // -ffp-contract=off), with masked loads and stores for partial tiles instead of a tile buffer.
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "lowbit/kernels/gemm_int.h"
@@ -97,6 +98,7 @@ inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, 
     bias[h] = e.bias ? _mm512_maskz_loadu_ps(mk[h], e.bias + 16 * h) : _mm512_setzero_ps();
   }
   const bool accumulate = e.out == GemmIntOut::f32_acc;
+  const bool stream = e.stream && !accumulate && n == kNr;
   for (int i = 0; i < kMr; ++i) {
     if (i >= m) break;
     const __m512 r =
@@ -108,7 +110,10 @@ inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, 
       t = _mm512_mul_ps(t, cs[h]);
       if (e.bias) t = _mm512_add_ps(t, bias[h]);
       if (accumulate) t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[h], row + 16 * h), t);
-      _mm512_mask_storeu_ps(row + 16 * h, mk[h], t);
+      if (stream && (reinterpret_cast<uintptr_t>(row) & 63) == 0)
+        _mm512_stream_ps(row + 16 * h, t);
+      else
+        _mm512_mask_storeu_ps(row + 16 * h, mk[h], t);
     }
   }
 }
