@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 #include <vector>
 #include <xmmintrin.h>
 
@@ -175,6 +176,22 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
     }
 }
 
+// Random m x k and k x n operands of `bits`-bit codes packed into one A and one B panel of kern.
+std::pair<std::vector<uint8_t>, std::vector<uint8_t>> random_panels(Rng& rng,
+                                                                    const GemmIntKernel& kern,
+                                                                    GemmIntSrc src, int bits,
+                                                                    int64_t m, int64_t n, int64_t k) {
+  auto a = make_int_operand(rng, src, bits, false, m, k);
+  auto b = make_int_operand(rng, src, bits, true, k, n);
+  std::vector<uint8_t> ap(gemm_int_panel_bytes(kern.panel, kern.mr, k, false)),
+      bp(gemm_int_panel_bytes(kern.panel, kern.nr, k, true));
+  GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
+  GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
+  gemm_int_pack(kern.panel, kern.mr, false, kern.a_offset, as, 0, m, 0, k, ap.data());
+  gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, bs, 0, n, 0, k, bp.data());
+  return {std::move(ap), std::move(bp)};
+}
+
 // The fused f32 epilogue (micro_f32) against micro + gemm_int_epilogue_i32, byte for byte: every
 // tile height, edge widths, both f32 modes, row and column scales null / per element / stride 0,
 // bias on and off, with NaN, Inf and denormal scales among them.
@@ -191,14 +208,7 @@ TEST(GemmInt, FusedEpilogueMatchesTileThenEpilogue) {
           for (int64_t n : {int64_t(1), int64_t(7), int64_t(16), int64_t(17), int64_t(kern->nr - 1),
                             int64_t(kern->nr)}) {
             if (n > kern->nr) continue;  // 17 is past a 16-column tile
-            auto a = make_int_operand(rng, src, bits, false, m, k);
-            auto b = make_int_operand(rng, src, bits, true, k, n);
-            std::vector<uint8_t> ap(gemm_int_panel_bytes(kern->panel, kern->mr, k, false)),
-                bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
-            GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
-            GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
-            gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, as, 0, m, 0, k, ap.data());
-            gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, bs, 0, n, 0, k, bp.data());
+            const auto [ap, bp] = random_panels(rng, *kern, src, bits, m, n, k);
             std::vector<int32_t> tile(static_cast<size_t>(kern->mr * kern->nr));
             kern->micro(k, ap.data(), bp.data(), tile.data(), kern->nr, m, n);
             for (int variant = 0; variant < 36; ++variant) {
@@ -246,14 +256,7 @@ TEST(GemmInt, StreamingStoresWriteTheSameTile) {
       const int bits = family == &gemm_s4_kernels() ? 4 : (family == &gemm_s8_kernels() ? 8 : 12);
       const GemmIntSrc src = bits == 12 ? GemmIntSrc::s16 : GemmIntSrc::s8;
       const int64_t m = kern->mr, n = kern->nr, k = 67, ldc = 3 * 16 + n;  // rows 64-byte aligned
-      auto a = make_int_operand(rng, src, bits, false, m, k);
-      auto b = make_int_operand(rng, src, bits, true, k, n);
-      std::vector<uint8_t> ap(gemm_int_panel_bytes(kern->panel, kern->mr, k, false)),
-          bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
-      GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
-      GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
-      gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, as, 0, m, 0, k, ap.data());
-      gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, bs, 0, n, 0, k, bp.data());
+      const auto [ap, bp] = random_panels(rng, *kern, src, bits, m, n, k);
       std::vector<float> cs(static_cast<size_t>(n));
       for (float& v : cs) v = static_cast<float>(rng.normal());
       Tensor plain = Tensor::zeros({m, ldc}), streamed = Tensor::zeros({m, ldc});
