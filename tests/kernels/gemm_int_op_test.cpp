@@ -3,12 +3,14 @@
 // products and their validation messages, and the VPDPBUSD panel format decoded in scalar.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "kernels/gemm_int_test_util.h"
 #include "lowbit/core/parallel.h"
+#include "lowbit/core/tensor.h"
 #include "lowbit/kernels/gemm_int.h"
 
 namespace lowbit {
@@ -200,6 +202,43 @@ TEST(GemmIntThreads, OneAndTwoThreadsBitwise) {
     ASSERT_EQ(0, std::memcmp(c1.data(), c2.data(), c1.size() * 4))
         << "m=" << s.m << " n=" << s.n << " k=" << s.k << " bits=" << s.bits;
   }
+  set_num_threads(saved);
+}
+
+// An f32 output past the streaming threshold (16 MiB: 2048 x 2304 floats) written by every
+// runnable ISA (non-temporal stores where the kernel has them), 1 and 2 threads, into a 64-byte
+// aligned tensor: the same bytes as the AVX2-capped run, which has no streaming stores.
+TEST(GemmIntThreads, LargeStreamedOutputEqualsPlainStores) {
+  const int saved = num_threads();
+  const Isa cap = isa_cap();
+  const int64_t m = 2048, n = 2304, k = 72;
+  Rng rng(29);
+  auto a = make_int_operand(rng, GemmIntSrc::s8, 8, false, m, k);
+  auto b = make_int_operand(rng, GemmIntSrc::s8, 8, true, k, n);
+  std::vector<float> rs(static_cast<size_t>(m));
+  for (float& v : rs) v = rng.uniform();
+  const float cs = 0.25f;
+  auto run = [&](Isa isa, int threads) {
+    isa_cap_set(isa);
+    set_num_threads(threads);
+    Tensor c = Tensor::empty({m, n});
+    ops::IntOutput out;
+    out.mode = GemmIntOut::f32;
+    out.c = c.data<float>();
+    out.ldc = n;
+    out.row_scale = rs.data();
+    out.row_scale_len = m;
+    out.col_scale = &cs;
+    ops::gemm_int(m, n, k, a.matrix(), b.matrix(), out);
+    return c;
+  };
+  const Tensor want = run(std::min(cap, Isa::avx2), 1);
+  for (int threads : {1, 2}) {
+    const Tensor got = run(cap, threads);
+    ASSERT_EQ(0, std::memcmp(want.data<float>(), got.data<float>(), m * n * sizeof(float)))
+        << "threads " << threads;
+  }
+  isa_cap_set(cap);
   set_num_threads(saved);
 }
 

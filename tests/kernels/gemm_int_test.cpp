@@ -289,7 +289,7 @@ TEST(GemmInt, FamiliesAreListed) {
 // the SSE2 / generic path writes: the same source packed under an AVX2 cap and without one, on
 // odd row counts, k below, at and past one 16-quad block, ragged k-quads, both offsets.
 TEST(GemmInt, Avx512PackersMatchTheGenericPath) {
-  if (!cpu_supports(Isa::avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  if (!isa_usable(Isa::avx512)) GTEST_SKIP() << "AVX-512 not usable here (CPU or LOWBIT_MAX_ISA)";
   const Isa saved = isa_cap();
   Rng rng(17);
   for (int R : {6, 32})

@@ -161,7 +161,8 @@ void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue
   LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
   LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
-  prefetch_rows(e.c, e.ldc, m);
+  // Streamed rows skip the cache: fetching them first would bring back the read streaming saves.
+  if (!(e.stream && n == kNr && e.out == GemmIntOut::f32)) prefetch_rows(e.c, e.ldc, m);
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace
