@@ -15,10 +15,10 @@ namespace {
 
 // The dynamic map whose values (or thresholds) `p` is, or null.
 const DynamicTables* tables_of(const float* p) {
-  for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map}) {
-    const DynamicTables& t = dynamic_tables(w);
-    if (p == t.map || p == t.thresholds) return &t;
-  }
+  const DynamicTables& s = dynamic_tables(DynamicMap::signed_map);
+  const DynamicTables& u = dynamic_tables(DynamicMap::unsigned_map);
+  if (p == s.map || p == s.thresholds) return &s;
+  if (p == u.map || p == u.thresholds) return &u;
   return nullptr;
 }
 
