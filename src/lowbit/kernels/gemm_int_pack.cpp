@@ -49,7 +49,10 @@ inline int32_t plane_of(int32_t v, int plane) {
 template <GemmIntSrc S>
 inline void prefetch_ahead(const GemmIntSource& x, int64_t row, int64_t col) {
   const int64_t idx = row * x.ld + col + 256;
-  const int64_t at = S == GemmIntSrc::f32 ? idx * 4 : (S == GemmIntSrc::s16 ? idx * 2 : (S == GemmIntSrc::s4 ? idx / 2 : idx));
+  int64_t at = idx;  // bytes: s8
+  if constexpr (S == GemmIntSrc::f32) at = idx * 4;
+  if constexpr (S == GemmIntSrc::s16) at = idx * 2;
+  if constexpr (S == GemmIntSrc::s4) at = idx / 2;
   _mm_prefetch(static_cast<const char*>(x.data) + at, _MM_HINT_T0);
 }
 

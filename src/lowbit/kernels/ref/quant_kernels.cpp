@@ -111,7 +111,7 @@ const KernelFamily<IntnQuantKernel>& intn_quant_kernels() {
 
 const KernelFamily<BlockwiseKernel>& blockwise_kernels() {
   static const KernelFamily<BlockwiseKernel> f(
-      "blockwise8", {{"blockwise8_avx512", Isa::avx512, blockwise_absmax_avx512,
+      "blockwise8", {{"blockwise8_avx512", Isa::avx512, blockwise_absmax_avx2,
                       blockwise_encode_avx512, blockwise_decode_avx512},
                      {"blockwise8_avx2", Isa::avx2, blockwise_absmax_avx2, blockwise_encode_avx2,
                       blockwise_decode_avx2},

@@ -88,7 +88,6 @@ void intn_sr_s8_avx512(const float* x, int64_t n, float scale, int32_t qmax, uin
                        uint64_t stream, uint64_t pos0, int8_t* q);
 void intn_sr_s16_avx512(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
                         uint64_t stream, uint64_t pos0, int16_t* q);
-float blockwise_absmax_avx512(const float* x, int64_t n);
 void blockwise_encode_avx512(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes);
 void blockwise_decode_avx512(const uint8_t* codes, int64_t n, float absmax, const float* map,

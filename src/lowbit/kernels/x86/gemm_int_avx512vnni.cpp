@@ -78,6 +78,12 @@ void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, Sink&& sink) {
   sink(acc);
 }
 
+// Whether a tile of n columns goes out through non-temporal stores (GemmIntEpilogue::stream):
+// plain f32 output (f32_acc reads its rows) of whole tiles.
+inline bool streams(const GemmIntEpilogue& e, int64_t n) {
+  return e.stream && e.out == GemmIntOut::f32 && n == kNr;
+}
+
 inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : (n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1));
 }
@@ -98,7 +104,7 @@ inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, 
     bias[h] = e.bias ? _mm512_maskz_loadu_ps(mk[h], e.bias + 16 * h) : _mm512_setzero_ps();
   }
   const bool accumulate = e.out == GemmIntOut::f32_acc;
-  const bool stream = e.stream && !accumulate && n == kNr;
+  const bool stream = streams(e, n);
   for (int i = 0; i < kMr; ++i) {
     if (i >= m) break;
     const __m512 r =
@@ -162,7 +168,7 @@ void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
   LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
   // Streamed rows skip the cache: fetching them first would bring back the read streaming saves.
-  if (!(e.stream && n == kNr && e.out == GemmIntOut::f32)) prefetch_rows(e.c, e.ldc, m);
+  if (!streams(e, n)) prefetch_rows(e.c, e.ldc, m);
   Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
 }
 }  // namespace

@@ -77,9 +77,8 @@ inline void philox16(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[4]) {
   const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
   __m512i h[2][4];
   for (int half = 0; half < 2; ++half) {
-    h[half][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(j0)),
+    h[half][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(j0) + 8 * half),
                                   _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
-    h[half][0] = _mm512_add_epi64(h[half][0], _mm512_set1_epi64(8 * half));
     h[half][1] = _mm512_set1_epi64(static_cast<uint32_t>(j0 >> 32));
     h[half][2] = _mm512_set1_epi64(static_cast<uint32_t>(ctr_hi));
     h[half][3] = _mm512_set1_epi64(static_cast<uint32_t>(ctr_hi >> 32));
