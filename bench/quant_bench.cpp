@@ -15,6 +15,7 @@
 #include "lowbit/formats/intn.h"
 #include "lowbit/kernels/ref/hadamard_ref.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
+#include "lowbit/kernels/ref/rng_kernels.h"
 
 namespace lowbit {
 namespace {
@@ -92,6 +93,12 @@ void register_all() {
       set_bytes(s, kN * 6);
     });
   }
+  for (const RngWordsKernel* k : rng_words_kernels().runnable())
+    benchmark::RegisterBenchmark((std::string(k->name) + "/words").c_str(), [k](benchmark::State& s) {
+      std::vector<uint32_t> out(kN);
+      for (auto _ : s) k->fn(3, 4, 0, kN, out.data());
+      set_bytes(s, kN * 4);  // the words written
+    });
   for (const FwhtKernel* k : fwht_kernels().runnable())
     benchmark::RegisterBenchmark((std::string(k->name) + "/block64").c_str(), [k](benchmark::State& s) {
       std::vector<float> y(x);
