@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when an ISA-specific object (src/**/*_avx2.cpp, *_avx512*.cpp, *_avxvnni.cpp, built with
+# Fails when an ISA-specific object (src/**/*_avx2.cpp, *_avx512*.cpp, *_avxvnni.cpp, *_amx.cpp, built with
 # -mavx2 etc.) defines a weak (COMDAT) symbol: an inline function or template instantiated there
 # is compiled with that ISA, and the linker may pick that copy for every caller, so code meant to
 # run on any x86-64 would execute AVX2 or AVX-512 instructions. Kernels must call baseline
@@ -10,7 +10,7 @@
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR}
 objects=$(find "$build" \( -path '*lowbit_core.dir*' -o -path '*lowbit_isa_o0.dir*' \) \
-  \( -name '*_avx2.cpp.o' -o -name '*_avx512*.cpp.o' -o -name '*_avxvnni.cpp.o' \))
+  \( -name '*_avx2.cpp.o' -o -name '*_avx512*.cpp.o' -o -name '*_avxvnni.cpp.o' -o -name '*_amx.cpp.o' \))
 [ -n "$objects" ] || { echo "check_isa_objects: no ISA objects under $build" >&2; exit 1; }
 bad=0
 for o in $objects; do

@@ -7,6 +7,7 @@ namespace lowbit {
 
 TEST(CpuFeatures, OrderingIsConsistent) {
   EXPECT_TRUE(cpu_supports(Isa::scalar));
+  if (cpu_supports(Isa::amx)) EXPECT_TRUE(cpu_supports(Isa::avx512_vnni));
   if (cpu_supports(Isa::avx512_vnni)) EXPECT_TRUE(cpu_supports(Isa::avx512));
   if (cpu_supports(Isa::avx512)) EXPECT_TRUE(cpu_supports(Isa::avx2));
   if (cpu_supports(Isa::avx_vnni)) EXPECT_TRUE(cpu_supports(Isa::avx2));
@@ -20,6 +21,7 @@ TEST(CpuFeatures, CapLimitsUsable) {
   EXPECT_FALSE(isa_usable(Isa::avx2));
   isa_cap_set(saved);
   EXPECT_EQ(isa_parse("avx512_vnni"), Isa::avx512_vnni);
+  EXPECT_EQ(isa_parse("amx"), Isa::amx);
   EXPECT_FALSE(isa_parse("sse9").has_value());
 }
 

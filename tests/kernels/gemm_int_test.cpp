@@ -214,7 +214,7 @@ TEST(GemmInt, FusedEpilogueMatchesTileThenEpilogue) {
             for (int variant = 0; variant < 36; ++variant) {
               const int rs_kind = variant % 3, cs_kind = variant / 3 % 3;
               const bool bias_on = variant / 9 % 2, acc = variant / 18;
-              std::vector<float> rs(8), cs(40), bias(40);
+              std::vector<float> rs(kern->mr + 2), cs(40), bias(40);
               for (float& v : rs) v = static_cast<float>(rng.normal());
               for (float& v : cs) v = static_cast<float>(rng.normal());
               for (float& v : bias) v = static_cast<float>(rng.normal());

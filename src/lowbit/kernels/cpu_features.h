@@ -9,7 +9,9 @@
 namespace lowbit {
 
 // Ordered from least to most capable; a cap at X allows every Isa <= X that the CPU has.
-enum class Isa : int { scalar = 0, avx2 = 1, avx_vnni = 2, avx512 = 3, avx512_vnni = 4 };
+// amx: AVX-512 VNNI plus AMX-INT8 tiles the OS lets this process use (Linux asks for the
+// permission once, at the first probe).
+enum class Isa : int { scalar = 0, avx2 = 1, avx_vnni = 2, avx512 = 3, avx512_vnni = 4, amx = 5 };
 
 struct CpuFeatures {
   std::string vendor, brand;
@@ -17,7 +19,9 @@ struct CpuFeatures {
   bool avx_vnni = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512_vnni = false;
+  bool amx_tile = false, amx_int8 = false;
   bool os_avx = false, os_avx512 = false;  // XSAVE-enabled register state
+  bool os_amx = false;  // tile state enabled in XCR0 and granted to this process
 };
 
 const CpuFeatures& cpu_features();

@@ -12,6 +12,8 @@ const KernelFamily<GemmIntKernel>& gemm_s8_kernels() {
   static const KernelFamily<GemmIntKernel> family(
       "gemm_s8",
       {
+          {"gemm_s8_amx", Isa::amx, 32, 32, P::s8_amx, 0, gemm_s8amx_micro_amx, false,
+           gemm_s8amx_micro_f32_amx},
           {"gemm_s8_avx512vnni", Isa::avx512_vnni, 6, 32, P::u8s8_k4, 128,
            gemm_u8s8k4_micro_avx512vnni, false, gemm_u8s8k4_micro_f32_avx512vnni},
           {"gemm_s8_avxvnni", Isa::avx_vnni, 6, 16, P::u8s8_k4, 128, gemm_u8s8k4_micro_avxvnni},
@@ -44,6 +46,8 @@ const KernelFamily<GemmIntKernel>& gemm_s4_kernels() {
   static const KernelFamily<GemmIntKernel> family(
       "gemm_s4",
       {
+          {"gemm_s4_amx", Isa::amx, 32, 32, P::s8_amx, 0, gemm_s8amx_micro_amx, false,
+           gemm_s8amx_micro_f32_amx},
           {"gemm_s4_avx512vnni", Isa::avx512_vnni, 6, 32, P::u8s8_k4, 8,
            gemm_u8s8k4_micro_avx512vnni, false, gemm_u8s8k4_micro_f32_avx512vnni},
           {"gemm_s4_avxvnni", Isa::avx_vnni, 6, 16, P::u8s8_k4, 8, gemm_u8s8k4_micro_avxvnni},
@@ -64,6 +68,9 @@ int64_t gemm_int_panel_bytes(GemmIntPanel panel, int rows_tile, int64_t k, bool 
       break;
     case GemmIntPanel::u8s8_k4:
       bytes = (k + 3) / 4 * rows_tile * 4 + (is_b ? rows_tile * 4 : 0);
+      break;
+    case GemmIntPanel::s8_amx:
+      bytes = (k + 63) / 64 * 64 * rows_tile;
       break;
   }
   return (bytes + 63) / 64 * 64;

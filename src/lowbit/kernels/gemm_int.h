@@ -13,6 +13,10 @@
 //                          B:  int8 panel[(g*R + r)*4 + t] = b, then a trailer of R int32,
 //                          corr[r] = -a_offset * sum_k b[k][r], that the micro-kernel adds
 //                          (it makes the unsigned A exact: sum (a+o)*b - o*sum b = sum a*b).
+//   s8_amx  (AMX TDPBSSD,  k cut into C = ceil(k / 64) chunks of 64, each a tile's depth:
+//            int8 x int8)  A: int8 panel[(c*R + r)*64 + u] = a[r][64c + u]  (a tile row per row)
+//                          B: int8 panel[(g*R + r)*4 + t], u8s8_k4's B without a trailer, its
+//                          k-quads padded to 16 per chunk (a chunk: 16 tile rows of R*4 bytes).
 // Every panel's byte size is rounded up to 64 so panels start on cache lines.
 //
 // Exactness: every micro-kernel computes sum_k a*b modulo 2^32 (VPMADDWD, VPDPWSSD, VPDPBUSD
@@ -27,7 +31,7 @@
 
 namespace lowbit {
 
-enum class GemmIntPanel : uint8_t { s32_k1 = 0, s16_k2 = 1, u8s8_k4 = 2 };
+enum class GemmIntPanel : uint8_t { s32_k1 = 0, s16_k2 = 1, u8s8_k4 = 2, s8_amx = 3 };
 
 // c[i*ldc + j] = (int32) sum_{p<k} A[i][p] * B[p][j] for i < m, j < n (m <= mr, n <= nr), from
 // one A panel and one B panel of the kernel's format; nothing else in c is written.
@@ -53,14 +57,15 @@ struct GemmIntKernel {
   GemmIntMicroF32Fn micro_f32 = nullptr;  // null: micro, then gemm_int_epilogue_i32
 };
 
-// Operand codes for int8 (and anything of <= 8 bits): avx512vnni (6x32), avxvnni (6x16),
+// Operand codes for int8 (and anything of <= 8 bits): amx (32x32: four 16x16 int32 tiles),
+// avx512vnni (6x32), avxvnni (6x16),
 // avx2 (6x16 VPSIGNB + VPMADDUBSW, B without -128), avx2_madd (6x16 VPMADDWD on codes widened
 // to int16 while packing: any codes), ref (scalar 4x8).
 const KernelFamily<GemmIntKernel>& gemm_s8_kernels();
 // Codes of 9..16 bits: avx512vnni (VPDPWSSD 6x32), avxvnni (VPDPWSSD 6x16), avx2 (VPMADDWD 6x16),
 // ref. Operands may still be int8 (a mixed int8 x int16 product).
 const KernelFamily<GemmIntKernel>& gemm_s16_kernels();
-// Codes of <= 4 bits (int4 storage unpacked while packing): avx512vnni, avxvnni (VPDPBUSD), avx2
+// Codes of <= 4 bits (int4 storage unpacked while packing): amx (the int8 tiles), avx512vnni, avxvnni (VPDPBUSD), avx2
 // (VPMADDUBSW with int16 accumulation, exact because |codes| <= 8), ref.
 const KernelFamily<GemmIntKernel>& gemm_s4_kernels();
 
@@ -89,6 +94,10 @@ void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                       const GemmIntEpilogue& epi, int64_t m, int64_t n);
 void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                      const GemmIntEpilogue& epi, int64_t m, int64_t n);
+void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                          int64_t m, int64_t n);
+void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,
+                              int64_t m, int64_t n);
 
 // ---- packing (baseline code, shared by every variant: the panel format is the contract) ----
 

@@ -70,6 +70,46 @@ constexpr int kg() {
   return P == GemmIntPanel::s32_k1 ? 1 : (P == GemmIntPanel::s16_k2 ? 2 : 4);
 }
 
+// 16 codes of stored row `row` from column `col` (even for int4: whole bytes) as bytes, plus
+// `off` (codes of <= 8 bits: int16 and f32 sources pack without saturating).
+template <GemmIntSrc S>
+inline __m128i load16_codes(const GemmIntSource& x, int64_t row, int64_t col, __m128i off) {
+  const int64_t idx = row * x.ld + col;
+  if constexpr (S == GemmIntSrc::s8)
+    return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                            static_cast<const int8_t*>(x.data) + idx)),
+                        off);
+  if constexpr (S == GemmIntSrc::f32) {
+    // quant_rne on 4 lanes: the same division, clamp, magic-number rounding and NaN -> 0,
+    // so the codes equal the scalar ones; |code| <= qmax <= 127 packs without saturating.
+    const float* f = static_cast<const float*>(x.data) + idx;
+    const __m128 sc = _mm_set1_ps(x.scale), hi = _mm_set1_ps(static_cast<float>(x.qmax));
+    const __m128 lo = _mm_set1_ps(-static_cast<float>(x.qmax)),
+                 magic = _mm_set1_ps(12582912.0f);
+    __m128i q[4];
+    for (int t = 0; t < 4; ++t) {
+      __m128 v = _mm_div_ps(_mm_loadu_ps(f + 4 * t), sc);
+      const __m128 ord = _mm_cmpord_ps(v, v);
+      v = _mm_max_ps(_mm_min_ps(v, hi), lo);
+      v = _mm_sub_ps(_mm_add_ps(v, magic), magic);
+      q[t] = _mm_cvttps_epi32(_mm_and_ps(v, ord));
+    }
+    return _mm_add_epi8(
+        _mm_packs_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3])), off);
+  }
+  if constexpr (S == GemmIntSrc::s16) {  // codes of <= 8 bits held in int16
+    const auto* h = reinterpret_cast<const __m128i*>(static_cast<const int16_t*>(x.data) + idx);
+    return _mm_add_epi8(_mm_packs_epi16(_mm_loadu_si128(h), _mm_loadu_si128(h + 1)), off);
+  }
+  // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
+  const __m128i b = _mm_loadl_epi64(
+      reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
+  const __m128i m15 = _mm_set1_epi8(15), m8 = _mm_set1_epi8(8);
+  __m128i lo = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(b, m15), m8), m8);
+  __m128i hi = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(_mm_srli_epi16(b, 4), m15), m8), m8);
+  return _mm_add_epi8(_mm_unpacklo_epi8(lo, hi), off);
+}
+
 // Fast paths (SSE2, baseline x86-64) for every source into u8s8_k4 and for int8 / int16 codes
 // into s16_k2, writing exactly what the generic loop writes: whole k-groups of whole rows; the
 // caller's generic loop does the ragged rest.
@@ -81,44 +121,8 @@ int64_t pack_fast(int R, int a_offset, const GemmIntSource& x, int64_t r0, int64
   const int64_t groups = k / KG;
   if (x.plane != 0 || groups == 0) return 0;
   if constexpr (P == GemmIntPanel::u8s8_k4) {
-    // 16 codes of stored row `row` from column `col` (even for int4: whole bytes), plus offset.
     const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
-    auto load16 = [&](int64_t row, int64_t col) {
-      const int64_t idx = row * x.ld + col;
-      if constexpr (S == GemmIntSrc::s8)
-        return _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
-                                static_cast<const int8_t*>(x.data) + idx)),
-                            off);
-      if constexpr (S == GemmIntSrc::f32) {
-        // quant_rne on 4 lanes: the same division, clamp, magic-number rounding and NaN -> 0,
-        // so the codes equal the scalar ones; |code| <= qmax <= 127 packs without saturating.
-        const float* f = static_cast<const float*>(x.data) + idx;
-        const __m128 sc = _mm_set1_ps(x.scale), hi = _mm_set1_ps(static_cast<float>(x.qmax));
-        const __m128 lo = _mm_set1_ps(-static_cast<float>(x.qmax)),
-                     magic = _mm_set1_ps(12582912.0f);
-        __m128i q[4];
-        for (int t = 0; t < 4; ++t) {
-          __m128 v = _mm_div_ps(_mm_loadu_ps(f + 4 * t), sc);
-          const __m128 ord = _mm_cmpord_ps(v, v);
-          v = _mm_max_ps(_mm_min_ps(v, hi), lo);
-          v = _mm_sub_ps(_mm_add_ps(v, magic), magic);
-          q[t] = _mm_cvttps_epi32(_mm_and_ps(v, ord));
-        }
-        return _mm_add_epi8(
-            _mm_packs_epi16(_mm_packs_epi32(q[0], q[1]), _mm_packs_epi32(q[2], q[3])), off);
-      }
-      if constexpr (S == GemmIntSrc::s16) {  // codes of <= 8 bits held in int16
-        const auto* h = reinterpret_cast<const __m128i*>(static_cast<const int16_t*>(x.data) + idx);
-        return _mm_add_epi8(_mm_packs_epi16(_mm_loadu_si128(h), _mm_loadu_si128(h + 1)), off);
-      }
-      // Nibbles to int8: ((n & 15) ^ 8) - 8 sign-extends; low nibble first (formats/intn.h).
-      const __m128i b = _mm_loadl_epi64(
-          reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(x.data) + idx / 2));
-      const __m128i m15 = _mm_set1_epi8(15), m8 = _mm_set1_epi8(8);
-      __m128i lo = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(b, m15), m8), m8);
-      __m128i hi = _mm_sub_epi8(_mm_xor_si128(_mm_and_si128(_mm_srli_epi16(b, 4), m15), m8), m8);
-      return _mm_add_epi8(_mm_unpacklo_epi8(lo, hi), off);
-    };
+    auto load16 = [&](int64_t row, int64_t col) { return load16_codes<S>(x, row, col, off); };
     auto* out = static_cast<uint8_t*>(dst);
     if (!x.trans) {  // each panel row is a contiguous source row: copy k-quads
       int64_t g0 = 0;  // k-quads already packed for every row
@@ -374,6 +378,40 @@ void pack_rows_src(int R, bool is_b, int a_offset, const GemmIntSource& x, int64
   }
 }
 
+// s8_amx panels (layouts in gemm_int.h), one at a time into their own stride. B: u8s8_k4's packers
+// without an offset (so no trailer); A: each row's codes 16 at a time into its tile rows.
+template <GemmIntSrc S>
+void pack_rows_amx(int R, bool is_b, const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0,
+                   int64_t k, uint8_t* dst) {
+  const int64_t bytes = gemm_int_panel_bytes(GemmIntPanel::s8_amx, R, k, is_b);
+  const bool whole_bytes = S != GemmIntSrc::s4 || (p0 % 2 == 0);
+  for (int64_t r = 0; r < rows; r += R) {
+    uint8_t* panel = dst + (r / R) * bytes;
+    const int64_t cur = rows - r < R ? rows - r : R;
+    std::memset(panel, 0, static_cast<size_t>(bytes));
+    if (is_b) {
+      pack_panel<GemmIntPanel::u8s8_k4, S>(R, true, 0, x, r0 + r, cur, p0, k, 0, panel);
+      continue;
+    }
+    auto at = [&](int64_t i, int64_t p) { return panel + ((p / 64) * R + i) * 64 + p % 64; };
+    if (!x.trans) {
+      for (int64_t i = 0; i < cur; ++i) {
+        int64_t p = 0;
+        if (x.plane == 0 && whole_bytes)
+          for (; p + 16 <= k; p += 16)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(at(i, p)),
+                             load16_codes<S>(x, r0 + r + i, p0 + p, _mm_setzero_si128()));
+        for (; p < k; ++p)
+          *at(i, p) = static_cast<uint8_t>(plane_of(load<S>(x, r0 + r + i, p0 + p), x.plane));
+      }
+    } else {
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t i = 0; i < cur; ++i)
+          *at(i, p) = static_cast<uint8_t>(plane_of(load<S>(x, p0 + p, r0 + r + i), x.plane));
+    }
+  }
+}
+
 template <GemmIntPanel P>
 void pack_rows(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
                int64_t p0, int64_t k, void* dst) {
@@ -405,6 +443,19 @@ void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
       return pack_rows<GemmIntPanel::s16_k2>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
     case GemmIntPanel::u8s8_k4:
       return pack_rows<GemmIntPanel::u8s8_k4>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
+    case GemmIntPanel::s8_amx: {
+      auto* out = static_cast<uint8_t*>(dst);
+      switch (x.src) {
+        case GemmIntSrc::s8:
+          return pack_rows_amx<GemmIntSrc::s8>(rows_tile, is_b, x, r0, rows, p0, k, out);
+        case GemmIntSrc::s16:
+          return pack_rows_amx<GemmIntSrc::s16>(rows_tile, is_b, x, r0, rows, p0, k, out);
+        case GemmIntSrc::s4:
+          return pack_rows_amx<GemmIntSrc::s4>(rows_tile, is_b, x, r0, rows, p0, k, out);
+        case GemmIntSrc::f32:
+          return pack_rows_amx<GemmIntSrc::f32>(rows_tile, is_b, x, r0, rows, p0, k, out);
+      }
+    }
   }
 }
 

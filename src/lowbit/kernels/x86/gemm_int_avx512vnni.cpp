@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/x86/gemm_int_store_avx512.h"
 
 namespace lowbit {
 
@@ -84,44 +85,11 @@ inline bool streams(const GemmIntEpilogue& e, int64_t n) {
   return e.stream && e.out == GemmIntOut::f32 && n == kNr;
 }
 
-inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : (n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1));
-}
-
-// gemm_int_epilogue_i32's f32 modes on an m x n (<= 6 x 32) tile held in registers:
-// t = float(acc); t *= row scale; t *= column scale; t += bias; f32_acc: c + t.
+// gemm_int_epilogue_i32's f32 modes on an m x n (<= 6 x 32) tile held in registers.
 inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, int64_t m,
                            int64_t n) {
-  const __mmask16 mk[2] = {lanes(n), lanes(n - 16)};
-  __m512 cs[2], bias[2];
-  for (int h = 0; h < 2; ++h) {
-    if (!e.col_scale)
-      cs[h] = _mm512_set1_ps(1.0f);
-    else if (e.col_scale_stride == 0)
-      cs[h] = _mm512_set1_ps(e.col_scale[0]);
-    else
-      cs[h] = _mm512_maskz_loadu_ps(mk[h], e.col_scale + 16 * h);
-    bias[h] = e.bias ? _mm512_maskz_loadu_ps(mk[h], e.bias + 16 * h) : _mm512_setzero_ps();
-  }
-  const bool accumulate = e.out == GemmIntOut::f32_acc;
-  const bool stream = streams(e, n);
-  for (int i = 0; i < kMr; ++i) {
-    if (i >= m) break;
-    const __m512 r =
-        _mm512_set1_ps(e.row_scale ? e.row_scale[i * e.row_scale_stride] : 1.0f);
-    float* row = static_cast<float*>(e.c) + i * e.ldc;
-    for (int h = 0; h < 2; ++h) {
-      __m512 t = _mm512_cvtepi32_ps(acc[i][h]);
-      t = _mm512_mul_ps(t, r);
-      t = _mm512_mul_ps(t, cs[h]);
-      if (e.bias) t = _mm512_add_ps(t, bias[h]);
-      if (accumulate) t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[h], row + 16 * h), t);
-      if (stream && (reinterpret_cast<uintptr_t>(row) & 63) == 0)
-        _mm512_stream_ps(row + 16 * h, t);
-      else
-        _mm512_mask_storeu_ps(row + 16 * h, mk[h], t);
-    }
-  }
+  const F32TileRows rows(e, n, streams(e, n));
+  for (int i = 0; i < kMr && i < m; ++i) rows.row(i, acc[i][0], acc[i][1]);
 }
 
 // The two tile kernels as types, so that one driver takes either and the sink stays inlined.

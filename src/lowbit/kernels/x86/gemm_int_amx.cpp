@@ -1,0 +1,90 @@
+// AMX-INT8 integer GEMM micro-kernel: a 32 x 32 output tile as four 16 x 16 int32 tiles, fed per
+// 64-deep k-chunk by two 16-row A tiles and two 16-column B tiles of the s8_amx panels (layout in
+// gemm_int.h), TDPBSSD (signed x signed: no offset, no column-sum trailer). The f32 epilogue
+// runs on the stored sums with AVX-512, the same IEEE operations in the same order as
+// gemm_int_epilogue_i32 (this file is built with -ffp-contract=off).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/x86/gemm_int_store_avx512.h"
+
+namespace lowbit {
+
+namespace {
+constexpr int kMr = 32, kNr = 32;
+
+// Palette 1; tiles 0-3 the accumulators (C[0..1][0..1]), 4-5 A's two 16-row halves, 6-7 B's two
+// 16-column halves: every tile 16 rows of 64 bytes.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Loaded at every call: another library in the process (or an earlier kernel of another shape)
+// may have configured this thread's tiles differently, and the load is cheap next to a tile.
+inline void load_config() {
+  TileConfig cfg;
+  for (int t = 0; t < 8; ++t) {
+    cfg.colsb[t] = 64;
+    cfg.rows[t] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+// The 32 x 32 sums (exact modulo 2^32: TDPBSSD's int32 adds wrap) stored at c with row stride ldc.
+void tile_sums(int64_t k, const int8_t* a, const int8_t* b, int32_t* c, int64_t ldc) {
+  load_config();
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const int64_t chunks = (k + 63) / 64;
+  for (int64_t q = 0; q < chunks; ++q) {
+    const int8_t* aq = a + q * kMr * 64;
+    const int8_t* bq = b + q * kNr * 64;
+    _tile_loadd(4, aq, 64);
+    _tile_loadd(6, bq, kNr * 4);
+    _tile_loadd(5, aq + 16 * 64, 64);
+    _tile_loadd(7, bq + 64, kNr * 4);
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  const int64_t stride = ldc * 4;
+  _tile_stored(0, c, stride);
+  _tile_stored(1, c + 16, stride);
+  _tile_stored(2, c + 16 * ldc, stride);
+  _tile_stored(3, c + 16 * ldc + 16, stride);
+}
+}  // namespace
+
+void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
+                          int64_t m, int64_t n) {
+  LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
+  const auto* ap = static_cast<const int8_t*>(a);
+  const auto* bp = static_cast<const int8_t*>(b);
+  if (m == kMr && n == kNr) return tile_sums(k, ap, bp, c, ldc);
+  alignas(64) int32_t tile[kMr * kNr];
+  tile_sums(k, ap, bp, tile, kNr);
+  for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
+}
+
+void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const GemmIntEpilogue& e,
+                              int64_t m, int64_t n) {
+  LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
+  LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
+  alignas(64) int32_t tile[kMr * kNr];
+  tile_sums(k, static_cast<const int8_t*>(a), static_cast<const int8_t*>(b), tile, kNr);
+  const bool stream = e.stream && e.out == GemmIntOut::f32 && n == kNr;
+  const F32TileRows rows(e, n, stream);
+  for (int64_t i = 0; i < m; ++i)
+    rows.row(i, _mm512_load_si512(tile + i * kNr), _mm512_load_si512(tile + i * kNr + 16));
+}
+
+}  // namespace lowbit
