@@ -126,6 +126,7 @@ void bm_micro_int(benchmark::State& state, const lowbit::GemmIntKernel* kern) {
   gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, src, 0, kern->mr, 0, k, a.data());
   gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, src, 0, kern->nr, 0, k, b.data());
   std::vector<int32_t> c(static_cast<size_t>(kern->mr * kern->nr));
+  if (kern->prepare) kern->prepare();
   for (auto _ : state) {
     kern->micro(k, a.data(), b.data(), c.data(), kern->nr, kern->mr, kern->nr);
     benchmark::ClobberMemory();

@@ -35,6 +35,7 @@ const Probe kProbes[] = {
     {"f32 FMA zmm", Isa::avx512, call<float, lowbit::peak_fma_f32_avx512>},
     {"u8s8 VPDPBUSD zmm", Isa::avx512_vnni, call<int32_t, lowbit::peak_dpbusd_avx512vnni>},
     {"s16 VPDPWSSD zmm", Isa::avx512_vnni, call<int32_t, lowbit::peak_dpwssd_avx512vnni>},
+    {"s8s8 AMX TDPBSSD", Isa::amx, call<int32_t, lowbit::peak_tdpbssd_amx>},
 };
 
 void bm_peak(benchmark::State& state) {

@@ -160,6 +160,7 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
             gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, as, 0, m, 0, k, ap.data());
             gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, bs, 0, n, 0, k, bp.data());
             std::vector<int32_t> c(static_cast<size_t>(m * (n + 1)), -7);
+            if (kern->prepare) kern->prepare();
             kern->micro(k, ap.data(), bp.data(), c.data(), n + 1, m, n);
             for (int64_t i = 0; i < m; ++i)
               for (int64_t j = 0; j <= n; ++j) {
@@ -210,6 +211,7 @@ TEST(GemmInt, FusedEpilogueMatchesTileThenEpilogue) {
             if (n > kern->nr) continue;  // 17 is past a 16-column tile
             const auto [ap, bp] = random_panels(rng, *kern, src, bits, m, n, k);
             std::vector<int32_t> tile(static_cast<size_t>(kern->mr * kern->nr));
+            if (kern->prepare) kern->prepare();
             kern->micro(k, ap.data(), bp.data(), tile.data(), kern->nr, m, n);
             for (int variant = 0; variant < 36; ++variant) {
               const int rs_kind = variant % 3, cs_kind = variant / 3 % 3;
@@ -266,6 +268,7 @@ TEST(GemmInt, StreamingStoresWriteTheSameTile) {
       e.col_scale = cs.data();
       e.col_scale_stride = 1;
       e.c = plain.data<float>();
+      if (kern->prepare) kern->prepare();
       kern->micro_f32(k, ap.data(), bp.data(), e, m, n);
       e.c = streamed.data<float>();
       e.stream = true;

@@ -55,6 +55,9 @@ struct GemmIntKernel {
   // and falls back to the next variant when they do not.
   bool b_symmetric = false;
   GemmIntMicroF32Fn micro_f32 = nullptr;  // null: micro, then gemm_int_epilogue_i32
+  // Run on each thread before its micro-kernel calls of one GEMM (AMX: the tile configuration,
+  // which anything else on the thread may have changed since); null: nothing to do.
+  void (*prepare)() = nullptr;
 };
 
 // Operand codes for int8 (and anything of <= 8 bits): amx (32x32: four 16x16 int32 tiles),
@@ -94,6 +97,7 @@ void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                       const GemmIntEpilogue& epi, int64_t m, int64_t n);
 void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                      const GemmIntEpilogue& epi, int64_t m, int64_t n);
+void gemm_s8amx_prepare_amx();
 void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                           int64_t m, int64_t n);
 void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,

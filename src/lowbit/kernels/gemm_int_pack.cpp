@@ -378,13 +378,34 @@ void pack_rows_src(int R, bool is_b, int a_offset, const GemmIntSource& x, int64
   }
 }
 
+// 16 k (stored rows p .. p+15) x 16 panel rows (stored columns c .. c+15) of a transposed source
+// into s8_amx's A layout at dst (panel row stride 64): a 16 x 16 byte transpose as four rounds of
+// byte interleaves of row pairs. A round takes (row bits r3..r0, column bits c3..c0) to rows
+// (c3 r3 r2 r1) and columns (c2 c1 c0 r0), so four reverse both indices' bits: the rows go in,
+// and the results out, in bit-reversed order.
+template <GemmIntSrc S>
+void transpose16_amx_a(const GemmIntSource& x, int64_t p, int64_t c, uint8_t* dst) {
+  static constexpr int kRev[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+  __m128i v[16], w[16];
+  for (int s = 0; s < 16; ++s) v[s] = load16_codes<S>(x, p + kRev[s], c, _mm_setzero_si128());
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      w[i] = _mm_unpacklo_epi8(v[2 * i], v[2 * i + 1]);
+      w[i + 8] = _mm_unpackhi_epi8(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = w[i];
+  }
+  for (int o = 0; o < 16; ++o)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kRev[o] * 64), v[o]);
+}
+
 // s8_amx panels (layouts in gemm_int.h), one at a time into their own stride. B: u8s8_k4's packers
-// without an offset (so no trailer); A: each row's codes 16 at a time into its tile rows.
+// without an offset (so no trailer); A: each row's codes 16 at a time into its tile rows, or 16 x
+// 16 blocks of a transposed source through transpose16_amx_a; the ragged rest element by element.
 template <GemmIntSrc S>
 void pack_rows_amx(int R, bool is_b, const GemmIntSource& x, int64_t r0, int64_t rows, int64_t p0,
                    int64_t k, uint8_t* dst) {
   const int64_t bytes = gemm_int_panel_bytes(GemmIntPanel::s8_amx, R, k, is_b);
-  const bool whole_bytes = S != GemmIntSrc::s4 || (p0 % 2 == 0);
   for (int64_t r = 0; r < rows; r += R) {
     uint8_t* panel = dst + (r / R) * bytes;
     const int64_t cur = rows - r < R ? rows - r : R;
@@ -394,21 +415,27 @@ void pack_rows_amx(int R, bool is_b, const GemmIntSource& x, int64_t r0, int64_t
       continue;
     }
     auto at = [&](int64_t i, int64_t p) { return panel + ((p / 64) * R + i) * 64 + p % 64; };
+    auto put = [&](int64_t i, int64_t p, int64_t row, int64_t col) {
+      *at(i, p) = static_cast<uint8_t>(plane_of(load<S>(x, row, col), x.plane));
+    };
+    // 16 codes at a time read whole bytes of int4 storage only from an even column.
+    const int64_t even_from = x.trans ? r0 + r : p0;
+    const bool fast = x.plane == 0 && (S != GemmIntSrc::s4 || even_from % 2 == 0);
+    const int64_t pf = fast ? k / 16 * 16 : 0;
     if (!x.trans) {
       for (int64_t i = 0; i < cur; ++i) {
-        int64_t p = 0;
-        if (x.plane == 0 && whole_bytes)
-          for (; p + 16 <= k; p += 16)
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(at(i, p)),
-                             load16_codes<S>(x, r0 + r + i, p0 + p, _mm_setzero_si128()));
-        for (; p < k; ++p)
-          *at(i, p) = static_cast<uint8_t>(plane_of(load<S>(x, r0 + r + i, p0 + p), x.plane));
+        for (int64_t p = 0; p < pf; p += 16)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(at(i, p)),
+                           load16_codes<S>(x, r0 + r + i, p0 + p, _mm_setzero_si128()));
+        for (int64_t p = pf; p < k; ++p) put(i, p, r0 + r + i, p0 + p);
       }
-    } else {
-      for (int64_t p = 0; p < k; ++p)
-        for (int64_t i = 0; i < cur; ++i)
-          *at(i, p) = static_cast<uint8_t>(plane_of(load<S>(x, p0 + p, r0 + r + i), x.plane));
+      continue;
     }
+    const int64_t cf = fast ? cur / 16 * 16 : 0;
+    for (int64_t p = 0; p < pf; p += 16)
+      for (int64_t i = 0; i < cf; i += 16) transpose16_amx_a<S>(x, p0 + p, r0 + r + i, at(i, p));
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t i = p < pf ? cf : 0; i < cur; ++i) put(i, p, p0 + p, r0 + r + i);
   }
 }
 

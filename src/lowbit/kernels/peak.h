@@ -15,6 +15,7 @@ namespace lowbit {
 //   maddubs_acc16_s4: VPMADDUBSW + VPADDW, 32 MACs per VPMADDUBSW (the int4 AVX2 kernel)
 //   dpbusd:           VPDPBUSD, 32 (ymm) / 64 (zmm) MACs per instruction
 //   dpwssd:           VPDPWSSD, 16 (ymm) / 32 (zmm) MACs per instruction
+//   tdpbssd:          AMX TDPBSSD, 16 x 16 x 64 = 16384 MACs per instruction
 int64_t peak_fma_f32_avx2(int64_t iters, float* sink);
 int64_t peak_madd_s16_avx2(int64_t iters, int32_t* sink);
 int64_t peak_maddubs_s8_avx2(int64_t iters, int32_t* sink);
@@ -24,5 +25,6 @@ int64_t peak_dpwssd_avxvnni(int64_t iters, int32_t* sink);
 int64_t peak_fma_f32_avx512(int64_t iters, float* sink);
 int64_t peak_dpbusd_avx512vnni(int64_t iters, int32_t* sink);
 int64_t peak_dpwssd_avx512vnni(int64_t iters, int32_t* sink);
+int64_t peak_tdpbssd_amx(int64_t iters, int32_t* sink);
 
 }  // namespace lowbit

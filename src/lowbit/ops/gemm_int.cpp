@@ -166,6 +166,7 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     auto* apack = static_cast<uint8_t*>(scratch(1, aoff[nkb * t.nplanes]));
+    if (kern.prepare) kern.prepare();
     alignas(64) int32_t tile[32 * 32];
     alignas(64) int64_t wide[32 * 32];
     for (int64_t jc = 0; jc < n; jc += nc) {

@@ -25,20 +25,25 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// Loaded at every call: another library in the process (or an earlier kernel of another shape)
-// may have configured this thread's tiles differently, and the load is cheap next to a tile.
-inline void load_config() {
+}  // namespace
+
+// LDTILECFG (and even STTILECFG, to check) costs hundreds of cycles, as much as a 32 x 32 x 768
+// tile, so it runs once per thread and GEMM (GemmIntKernel::prepare), not per tile.
+void gemm_s8amx_prepare_amx() {
   TileConfig cfg;
   for (int t = 0; t < 8; ++t) {
     cfg.colsb[t] = 64;
     cfg.rows[t] = 16;
   }
+  // GCC 12's _tile_loadconfig tells the compiler it reads less than the 64 bytes, so without
+  // this barrier the row and column sizes above are dropped as dead stores (and tiles fault).
+  __asm__ volatile("" : : "r"(&cfg) : "memory");
   _tile_loadconfig(&cfg);
 }
 
+namespace {
 // The 32 x 32 sums (exact modulo 2^32: TDPBSSD's int32 adds wrap) stored at c with row stride ldc.
 void tile_sums(int64_t k, const int8_t* a, const int8_t* b, int32_t* c, int64_t ldc) {
-  load_config();
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
