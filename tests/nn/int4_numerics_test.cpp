@@ -1,14 +1,19 @@
 // 4-bit numerics: the Hadamard-quantizer forward bit for bit against a reference (pad, rotate,
-// quantize(), int64 code sums, the f32 rescale); HQ beats plain int4 on outlier activations;
+// quantize(), int64 code sums, the f32 rescale); the bit-split product against its two int4
+// products; HQ beats plain int4 on outlier activations;
 // backward close to fp32 in every switch combination; thread-count independence.
 #include "lowbit/nn/int4_numerics.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/formats/intn.h"
+#include "lowbit/ops/gemm_int.h"
+#include "lowbit/quant/bit_split.h"
 #include "lowbit/quant/hadamard.h"
 #include "lowbit/quant/uniform.h"
 
@@ -91,6 +96,45 @@ TEST(Int4Numerics, HadamardQuantizerForwardBitExact) {
 
 // Outliers (a few channels 30x larger, as in transformer activations): the rotation spreads
 // them, so HQ's int4 product is much closer to X·Wᵀ than plain per-tensor int4.
+// int4_split_product equals the method's form bit for bit: bit_split's hi and lo parts, one int4
+// product each (int64 sums written out here), 16·hi·B + lo·B + 8·colsum(B), times s_c·s_b in
+// f32; both orientations of C, odd sizes, B with -8.
+TEST(Int4Numerics, SplitProductEqualsItsTwoInt4Products) {
+  for (bool trans : {false, true})
+    for (auto [m, r, n] : {std::array<int64_t, 3>{37, 50, 29}, std::array<int64_t, 3>{64, 129, 33}}) {
+      const Tensor dy = trans ? randn({r, m}, 3) : randn({m, r}, 3);
+      QFormat f4;
+      f4.storage = DType::u8;
+      f4.bits = 4;
+      f4.scale_kind = ScaleKind::amax;
+      const QTensor b = quantize(randn({r, n}, 4), f4);
+      const BitSplit s = bit_split(dy, 9, 2);
+      const QTensor c = quantize(dy, bit_split_format(), 9, 2);
+      const Tensor got = int4_split_product(c, trans, b);
+      const uint8_t* hp = s.hi.codes.data<uint8_t>();
+      const uint8_t* lp = s.lo.codes.data<uint8_t>();
+      const uint8_t* bp = b.codes.data<uint8_t>();
+      const int64_t cols = trans ? m : r, row_bytes = (cols + 1) / 2, b_bytes = (n + 1) / 2;
+      const float scale = s.scale * b.scales.data<float>()[0];
+      ASSERT_EQ(s.scale, c.scales.data<float>()[0]);
+      Tensor want = Tensor::empty({m, n});
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t hi = 0, lo = 0, cs = 0;
+          for (int64_t p = 0; p < r; ++p) {
+            const int64_t at = trans ? p * row_bytes : i * row_bytes;
+            const int64_t col = trans ? i : p;
+            const int32_t bv = int4_at(bp + p * b_bytes, j);
+            hi += int4_at(hp + at, col) * bv;
+            lo += int4_at(lp + at, col) * bv;
+            cs += bv;
+          }
+          want.data<float>()[i * n + j] = static_cast<float>(16 * hi + lo + 8 * cs) * scale;
+        }
+      ASSERT_TRUE(same_bits(got, want)) << "trans " << trans << " m " << m;
+    }
+}
+
 TEST(Int4Numerics, HadamardHelpsWithOutliers) {
   Tensor x = randn({64, 128}, 5), w = randn({32, 128}, 6, 0.1);
   for (int64_t i = 0; i < 64; ++i) x.data<float>()[i * 128 + 7] *= 30;

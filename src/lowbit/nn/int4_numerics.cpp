@@ -1,5 +1,5 @@
 // 4-bit numerics: Hadamard rotation and zero padding along K, packed int4 codes via quantize(),
-// raw int32 int4 GEMMs combined exactly for the bit-split parts, f32 rescale at the end.
+// integer products with the f32 rescale fused into the GEMM's epilogue.
 #include "lowbit/nn/int4_numerics.h"
 
 #include <array>
@@ -94,59 +94,24 @@ ops::IntMatrix s4(const QTensor& q, bool trans) {
   return m;
 }
 
-// Raw int32 C (m, n) = op(A)·op(B).
-std::vector<int32_t> gemm_i32(int64_t m, int64_t n, int64_t k, const ops::IntMatrix& a,
-                              const ops::IntMatrix& b) {
-  std::vector<int32_t> c(static_cast<size_t>(m * n), 0);
-  if (m == 0 || n == 0 || k == 0) return c;
-  ops::IntOutput out;
-  out.mode = GemmIntOut::i32;
-  out.c = c.data();
-  out.ldc = n;
-  ops::gemm_int(m, n, k, a, b, out);
-  return c;
+// f32 C (m, n) = op(A)·op(B) · scale: exact integer sums, then one f32 multiply per element in
+// the GEMM's epilogue (no row scale, so t = float(acc) · 1 · scale = float(acc) · scale).
+Tensor product_f32(int64_t m, int64_t n, int64_t k, const ops::IntMatrix& a, const ops::IntMatrix& b,
+                   float scale) {
+  Tensor out = Tensor::empty({m, n});
+  if (m == 0 || n == 0) return out;
+  ops::IntOutput o;
+  o.mode = GemmIntOut::f32;
+  o.c = out.raw();
+  o.ldc = n;
+  o.col_scale = &scale;
+  o.col_scale_len = 1;
+  ops::gemm_int(m, n, k, a, b, o);
+  return out;
 }
 
 // The backward's element loops run in parallel_for chunks (core/parallel.h); each element (or
 // row sum) is computed by one thread in a fixed order, so threads change no bit.
-
-// Column sums of the int4 codes of q (rows, cols) -> cols: integers, so the column blocks
-// threads take cannot change them.
-std::vector<int64_t> code_col_sums(const QTensor& q) {
-  const int64_t rows = q.shape[0], cols = q.shape[1], row_bytes = (cols + 1) / 2;
-  std::vector<int64_t> s(static_cast<size_t>(cols), 0);
-  const uint8_t* p = q.codes.data<uint8_t>();
-  parallel_for(cols, 64, [&](int64_t j0, int64_t j1) {
-    int64_t part[64] = {};  // this chunk's columns, in registers rather than through s
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = j0; j < j1; ++j) part[j - j0] += int4_at(p + i * row_bytes, j);
-    for (int64_t j = j0; j < j1; ++j) s[j] = part[j - j0];
-  });
-  return s;
-}
-
-// op(DY) (m, r) times B (r, n) with DY bit split: 16·hi·B + lo·B + 8·colsum(B), exact in
-// int64, then · s_dy · s_b in f32. dy_trans: op(DY) = DYᵀ.
-Tensor split_product(const BitSplit& s, bool dy_trans, const QTensor& b) {
-  const int64_t m = dy_trans ? s.hi.shape[1] : s.hi.shape[0];
-  const int64_t r = dy_trans ? s.hi.shape[0] : s.hi.shape[1];
-  const int64_t n = b.shape[1];
-  std::vector<int32_t> hi = gemm_i32(m, n, r, s4(s.hi, dy_trans), s4(b, false));
-  std::vector<int32_t> lo = gemm_i32(m, n, r, s4(s.lo, dy_trans), s4(b, false));
-  std::vector<int64_t> cs = code_col_sums(b);
-  const float scale = s.scale * b.scales.data<float>()[0];
-  Tensor out = Tensor::empty({m, n});
-  float* o = out.data<float>();
-  parallel_for(m, rows_per_chunk(n), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        const size_t t = static_cast<size_t>(i * n + j);
-        const int64_t acc = 16 * static_cast<int64_t>(hi[t]) + lo[t] + 8 * cs[j];
-        o[t] = static_cast<float>(acc) * scale;
-      }
-  });
-  return out;
-}
 
 // op(DY) (m, r) times B (r, n) with DY in int4 (stochastic rounding).
 Tensor int4_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t seed,
@@ -154,18 +119,34 @@ Tensor int4_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t 
   QTensor q = quantize(dy, int4_format(true), seed, stream);
   const int64_t m = dy_trans ? q.shape[1] : q.shape[0];
   const int64_t r = dy_trans ? q.shape[0] : q.shape[1];
-  const int64_t n = b.shape[1];
-  std::vector<int32_t> acc = gemm_i32(m, n, r, s4(q, dy_trans), s4(b, false));
-  const float scale = q.scales.data<float>()[0] * b.scales.data<float>()[0];
-  Tensor out = Tensor::empty({m, n});
-  float* o = out.data<float>();
-  parallel_for(static_cast<int64_t>(acc.size()), kChunkElems, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) o[t] = static_cast<float>(acc[t]) * scale;
-  });
-  return out;
+  return product_f32(m, b.shape[1], r, s4(q, dy_trans), s4(b, false),
+                     q.scales.data<float>()[0] * b.scales.data<float>()[0]);
+}
+
+// op(DY) · B with DY bit split (int4_split_product).
+Tensor split_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t seed,
+                     uint64_t stream) {
+  return int4_split_product(quantize(dy, bit_split_format(), seed, stream), dy_trans, b);
 }
 
 }  // namespace
+
+Tensor int4_split_product(const QTensor& c, bool c_trans, const QTensor& b) {
+  LB_CHECK(c.codes.dtype() == DType::i8 && c.shape.size() == 2, "[int4 split product] C must be ",
+           "2-D int8 codes");
+  const int64_t m = c_trans ? c.shape[1] : c.shape[0];
+  const int64_t r = c_trans ? c.shape[0] : c.shape[1];
+  LB_CHECK(b.shape.size() == 2 && b.shape[0] == r, "[int4 split product] B has ", b.shape.size() == 2 ? b.shape[0] : -1,
+           " rows, expected ", r);
+  ops::IntMatrix a;
+  a.src = GemmIntSrc::s8;
+  a.data = c.codes.raw();
+  a.ld = c.shape[1];
+  a.trans = c_trans;
+  a.bits = 8;
+  return product_f32(m, b.shape[1], r, a, s4(b, false),
+                     c.scales.data<float>()[0] * b.scales.data<float>()[0]);
+}
 
 Int4GemmNumerics::Int4GemmNumerics(std::string layer, Int4NumericsConfig cfg)
     : layer_(std::move(layer)), cfg_(cfg) {
@@ -193,7 +174,7 @@ Tensor Int4GemmNumerics::backward_input(const Tensor& dy) {
   LB_CHECK(wq_.codes.defined(), "[int4 numerics ", layer_, "] backward before forward");
   LB_CHECK(dy.dtype() == DType::f32, "[int4 numerics ", layer_, "] dy must be f32");
   const uint64_t st = stream_of(layer_, step_, 2);
-  Tensor dxh = cfg_.bit_split ? split_product(bit_split(dy, cfg_.seed, st), false, wq_)
+  Tensor dxh = cfg_.bit_split ? split_product(dy, false, wq_, cfg_.seed, st)
                               : int4_product(dy, false, wq_, cfg_.seed, st);
   return unrotate(std::move(dxh), k_, cfg_.hadamard, cfg_.hadamard_block);
 }
@@ -244,7 +225,7 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
     });
   }
   const uint64_t st = stream_of(layer_, step_, 3);
-  Tensor dwh = cfg_.bit_split ? split_product(bit_split(dys, cfg_.seed, st), true, xs)
+  Tensor dwh = cfg_.bit_split ? split_product(dys, true, xs, cfg_.seed, st)
                               : int4_product(dys, true, xs, cfg_.seed, st);
   Tensor d = unrotate(std::move(dwh), k_, cfg_.hadamard, cfg_.hadamard_block);
   float* o = dw.data<float>();

@@ -46,6 +46,13 @@ class Int4GemmNumerics final : public GemmNumerics {
   QTensor xq_, wq_;  // packed int4 of X·H (M, Kp) and W·H (N, Kp)
 };
 
+// op(C) (m, r) · B (r, n) in f32 for a bit-split gradient: C the 8-bit codes bit_split splits
+// (quantize with bit_split_format()), B packed int4 codes; the result is the two int4 parts'
+// products combined, (16·hi·B + lo·B + 8·colsum(B)) · s_c·s_b, computed as the one exact integer
+// product c·B it equals (c = 16·hi + lo + 8): x86 multiplies int4 codes on int8 units anyway,
+// so the split would only double the products. The same integers, hence the same bits (tested).
+Tensor int4_split_product(const QTensor& c, bool c_trans, const QTensor& b);
+
 std::unique_ptr<GemmNumerics> make_int4_numerics(const std::string& layer, Int4NumericsConfig cfg);
 
 }  // namespace lowbit::nn

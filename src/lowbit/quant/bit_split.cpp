@@ -35,15 +35,19 @@ QTensor packed_int4(const std::vector<int8_t>& codes, int64_t rows, int64_t cols
 }
 }  // namespace
 
-BitSplit bit_split(const Tensor& x, uint64_t seed, uint64_t stream) {
-  LB_CHECK(x.ndim() == 2 && x.dtype() == DType::f32, "[bit_split] x is ", x.shape_string(), " ",
-           dtype_name(x.dtype()), ", expected 2-D f32");
+QFormat bit_split_format() {
   QFormat f;
   f.storage = DType::i8;
   f.bits = 8;
   f.rounding = Rounding::stochastic;
   f.scale_kind = ScaleKind::amax;
-  QTensor q = quantize(x, f, seed, stream);
+  return f;
+}
+
+BitSplit bit_split(const Tensor& x, uint64_t seed, uint64_t stream) {
+  LB_CHECK(x.ndim() == 2 && x.dtype() == DType::f32, "[bit_split] x is ", x.shape_string(), " ",
+           dtype_name(x.dtype()), ", expected 2-D f32");
+  QTensor q = quantize(x, bit_split_format(), seed, stream);
   const int64_t rows = x.dim(0), cols = x.dim(1), n = rows * cols;
   std::vector<int8_t> hi(static_cast<size_t>(n)), lo(static_cast<size_t>(n));
   parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) {

@@ -15,6 +15,9 @@ struct BitSplit {
   float scale = 0.0f;
 };
 
+// The 8-bit codes bit_split splits: int8, tensor amax scale, stochastic rounding.
+QFormat bit_split_format();
+
 // c: n codes in [-128, 127] -> hi, lo in [-8, 7] with c == 16 * hi + lo + 8.
 void bit_split_codes(const int8_t* c, int64_t n, int8_t* hi, int8_t* lo);
 
