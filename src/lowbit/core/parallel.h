@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <type_traits>
 #include <vector>
 
 namespace lowbit {
@@ -20,6 +21,32 @@ void set_num_threads(int n);
 inline constexpr int64_t kChunkElems = int64_t(1) << 14;
 inline int64_t rows_per_chunk(int64_t cols) {
   return std::max<int64_t>(1, kChunkElems / std::max<int64_t>(cols, 1));
+}
+
+// A kernel's threaded body without a team start when it runs on one thread: body(team) with
+// team = std::true_type inside `omp parallel num_threads(nt)` when nt > 1, std::false_type on
+// the calling thread otherwise. An `omp parallel if (false)` still starts a team per call, and
+// the per-head attention products make thousands of such calls per training step.
+template <class Body>
+void run_team(int nt, Body&& body) {
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    body(std::true_type{});
+  } else {
+    body(std::false_type{});
+  }
+}
+
+// Inside run_team's body: fn(i) for i in [0, n), split as `omp for schedule(static)` over the
+// team (with its closing barrier), or in order on the one thread.
+template <bool kTeam, class Fn>
+void team_for(int64_t n, Fn&& fn) {
+  if constexpr (kTeam) {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
 }
 
 // Calls fn(begin, end) for chunks [k*grain, min(n, (k+1)*grain)).

@@ -73,8 +73,8 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
   // apart (TLB misses on every broadcast), and packing wins again.
   const bool direct_a = !ta && kern.micro_rows && k <= kKcMax;
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
+  run_team(nt, [&](auto team) {
+    constexpr bool kTeam = decltype(team)::value;
     float* apack = scratch(1, mc * kc + gemm_f32_pack_slack);
     for (int64_t jc = 0; jc < n; jc += nc) {
       const int64_t ncur = std::min(nc, n - jc);
@@ -84,15 +84,13 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
       for (int64_t pc = 0; pc < k; pc += kc) {
         const int64_t kcur = std::min(kc, k - pc);
         const GemmF32Epilogue epi{alpha, pc == 0 ? beta : 1.0f};
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < npanels; ++s) {
+        team_for<kTeam>(npanels, [&](int64_t s) {
           const int64_t j = jc + s * nr;
           kern.pack_b(tb, kcur, std::min(nr, ncur - s * nr), tb ? b + j * ldb + pc : b + pc * ldb + j,
                       ldb, bpack + s * kcur * nr);
-        }
+        });
         int64_t packed_ib = -1;
-#pragma omp for schedule(static)
-        for (int64_t item = 0; item < mb * nb; ++item) {
+        team_for<kTeam>(mb * nb, [&](int64_t item) {
           const int64_t ib = item / nb, jb = item % nb;
           const int64_t i0 = ib * mc, mcur = std::min(mc, m - i0);
           // Whole row tiles read A in place when the kernel can (row-major A); the rest packs.
@@ -114,10 +112,10 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
               kern.micro(kcur, apack + ((ir - direct) / mr) * kcur * mr, bp, cj + ir * ldc, ldc,
                          std::min(mr, mcur - ir), ncols, epi);
           }
-        }
+        });
       }
     }
-  }
+  });
 }
 
 template <class T>

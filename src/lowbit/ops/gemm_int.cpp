@@ -163,8 +163,8 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   const bool direct = !t.plan.wide() && out.mode == GemmIntOut::i32;
   const bool stream = out.mode == GemmIntOut::f32 && m * n * 4 > stream_min_bytes();
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
+  run_team(nt, [&](auto team) {
+    constexpr bool kTeam = decltype(team)::value;
     auto* apack = static_cast<uint8_t*>(scratch(1, aoff[nkb * t.nplanes]));
     if (kern.prepare) kern.prepare();
     alignas(64) int32_t tile[32 * 32];
@@ -174,16 +174,14 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
       const int64_t npanels = ceil_div(ncur, nr);
       const int64_t nw = split_m ? ncur : round_up(ceil_div(ncur, nt), nr);
       const int64_t nb = ceil_div(ncur, nw);
-#pragma omp for schedule(static)
-      for (int64_t item = 0; item < npanels * nkb; ++item) {
+      team_for<kTeam>(npanels * nkb, [&](int64_t item) {
         const int64_t q = item / npanels, s = item % npanels;
         const int64_t cols = std::min(nr, ncur - s * nr);
         gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, source_of(b, true, 0), jc + s * nr,
                       cols, t.kb_start[q], t.kb_len[q], bpack + boff[q] + s * pb[q]);
-      }
+      });
       int64_t packed_ib = -1;
-#pragma omp for schedule(static)
-      for (int64_t item = 0; item < mb * nb; ++item) {
+      team_for<kTeam>(mb * nb, [&](int64_t item) {
         const int64_t ib = item / nb, jb = item % nb;
         const int64_t i0 = ib * mcb, mcur = std::min(mcb, m - i0);
         if (ib != packed_ib) {
@@ -230,10 +228,10 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
             gemm_int_epilogue_i64(wide, nr, mm, nn, epilogue_at(out, gi, gj, false));
           }
         }
-      }
+      });
     }
     if (stream) _mm_sfence();  // this thread's non-temporal stores, before anyone reads them
-  }
+  });
 }
 
 std::atomic<const GemmIntKernel*> g_override{nullptr};
