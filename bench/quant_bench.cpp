@@ -87,6 +87,12 @@ void register_all() {
       for (auto _ : s) k->sr_s8(x.data(), kN, 0.03f, intn_qmax(8), rng.seed(), rng.stream(), 0, out.data());
       set_bytes(s, kN * 5);
     });
+    // A power-of-two scale, as the integer numerics use (dynamic fixed point).
+    benchmark::RegisterBenchmark((std::string(k->name) + "/sr_s8_pow2").c_str(), [k, rng](benchmark::State& s) {
+      std::vector<int8_t> out(kN);
+      for (auto _ : s) k->sr_s8(x.data(), kN, 0.03125f, intn_qmax(8), rng.seed(), rng.stream(), 0, out.data());
+      set_bytes(s, kN * 5);
+    });
     benchmark::RegisterBenchmark((std::string(k->name) + "/sr_s16").c_str(), [k, rng](benchmark::State& s) {
       std::vector<int16_t> out(kN);
       for (auto _ : s) k->sr_s16(x.data(), kN, 0.001f, intn_qmax(16), rng.seed(), rng.stream(), 0, out.data());

@@ -105,13 +105,16 @@ TEST(CodecParity, IntnQuantize) {
 // the reference against a direct transcription of its definition with Rng::u32_at.
 TEST(CodecParity, IntnStochasticRounding) {
   const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2};
+  // Not powers of two (x / scale must be a division), and powers of two, which a kernel may
+  // multiply by the reciprocal instead: the smallest and largest it does, past them, and one
+  // that makes every x / scale subnormal. Seeds and streams with high words.
+  const float kScales[] = {0.3f, 3.0f, 0.25f, 0x1p-126f, 0x1p126f, 0x1p127f, 0x1p-149f};
   for (int bits : {2, 4, 8, 10, 16})
     for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{33}, int64_t{100}, int64_t{1000}})
-      for (uint64_t pos0 : kStarts) {
+      for (uint64_t pos0 : kStarts)
+        for (const float scale : kScales) {
         std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
         if (n > 3) x[3] = NAN;
-        // Not a power of two (x / scale must be a division), seeds and streams with high words.
-        const float scale = 0.3f;
         const int32_t qmax = intn_qmax(bits);
         const Rng rng(0x9E3779B97F4A7C15ull + bits, 0xD1B54A32D192ED03ull ^ static_cast<uint64_t>(n));
         std::vector<int16_t> w16(n + 1), g16(n + 1);
@@ -133,9 +136,9 @@ TEST(CodecParity, IntnStochasticRounding) {
           k->sr_s8(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, g8.data() + 1);
           for (int64_t i = 1; i <= n; ++i)
             ASSERT_EQ(g8[i], w8[i]) << k->name << " s8 bits " << bits << " n " << n << " pos0 "
-                                    << pos0 << " i " << i - 1;
+                                    << pos0 << " scale " << scale << " i " << i - 1;
         }
-      }
+        }
 }
 
 TEST(CodecParity, RngWordsEqualU32At) {
