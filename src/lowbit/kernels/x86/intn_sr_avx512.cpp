@@ -1,4 +1,4 @@
-// AVX-512 stochastic rounding to n-bit integers: Philox4x32-10 on 16 blocks at once (64 words, one
+// AVX-512 stochastic rounding to n-bit integers: Philox4x32-10 on 32 blocks at once (128 words, one
 // per position, kernels/x86/philox_x86.h), then the reference's IEEE operations (x / scale,
 // floor, compare, clamp) 16 lanes at a time, so codes match intn_sr_*_ref bit for bit. The AVX2
 // file is the same on 8 blocks.
@@ -40,7 +40,7 @@ inline __m512i sr16(const float* x, __m512i w, __m512 s, __m512 lo, __m512 hi) {
   return _mm512_cvtps_epi32(clamped);
 }
 
-// Runs of 64 positions through sr16, the rest through the reference (for_each_words).
+// Runs of 128 positions through sr16, the rest through the reference (for_each_words).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
@@ -50,13 +50,13 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
   auto run = [&](auto mul) {
     constexpr bool kMul = decltype(mul)::value;
     const __m512 s = _mm512_set1_ps(kMul ? 1.0f / scale : scale);
-    for_each_words<Philox16>(
+    for_each_words<Philox32>(
         seed, stream, pos0, n,
         [&](int64_t i, int64_t len) {
           ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
         },
-        [&](int64_t i, const __m512i w[4]) {
-          for (int t = 0; t < 4; ++t)
+        [&](int64_t i, const __m512i w[8]) {
+          for (int t = 0; t < 8; ++t)
             store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, w[t], s, lo, hi));
         });
   };

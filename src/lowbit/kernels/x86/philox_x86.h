@@ -58,7 +58,7 @@ inline void words_in_order(const __m256i c[4], __m256i out[4]) {
 // in position order, w[t] holding 8 of them.
 struct Philox8 {
   using V = __m256i;
-  static constexpr int kBlocks = 8;
+  static constexpr int kBlocks = 8, kLanes = 8;
   static void store(uint32_t* out, V w) { _mm256_storeu_si256(reinterpret_cast<V*>(out), w); }
   static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[4]) {
     V c[4];
@@ -73,10 +73,12 @@ struct Philox8 {
 // only those and leaves the full product, so lo is the product itself and hi one shift, with no
 // blends (the high halves carry garbage that never reaches a low half); one permute per word
 // interleaves the halves at the end.
-inline void philox16(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[4]) {
+template <int kSets>
+inline void philox16_sets(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[][4]) {
+  constexpr int kHalves = 2 * kSets;  // independent chains: the rounds are latency-bound
   const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
-  __m512i h[2][4];
-  for (int half = 0; half < 2; ++half) {
+  __m512i h[kHalves][4];
+  for (int half = 0; half < kHalves; ++half) {
     h[half][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(j0) + 8 * half),
                                   _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
     h[half][1] = _mm512_set1_epi64(static_cast<uint32_t>(j0 >> 32));
@@ -86,7 +88,8 @@ inline void philox16(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[4]) {
   uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
   for (int round = 0; round < 10; ++round) {
     const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
-    for (int half = 0; half < 2; ++half) {
+#pragma GCC unroll 4  // h stays in registers only when fully unrolled
+    for (int half = 0; half < kHalves; ++half) {
       __m512i* x = h[half];
       const __m512i p0 = _mm512_mul_epu32(x[0], m0), p1 = _mm512_mul_epu32(x[2], m1);
       const __m512i n0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x[1], kv0, 0x96);
@@ -97,11 +100,11 @@ inline void philox16(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[4]) {
     k1 += 0xBB67AE85u;
   }
   const __m512i lows = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  for (int w = 0; w < 4; ++w) c[w] = _mm512_permutex2var_epi32(h[0][w], lows, h[1][w]);
+  for (int set = 0; set < kSets; ++set)
+    for (int w = 0; w < 4; ++w)
+      c[set][w] = _mm512_permutex2var_epi32(h[2 * set][w], lows, h[2 * set + 1][w]);
 }
 
-// Words of blocks 4t .. 4t + 3 in position order, t = 0..3: the 8-block transpose within 128-bit
-// lanes (lane L of bq then holds block 4L + q), then a 4 x 4 transpose of the lanes.
 inline void words_in_order(const __m512i c[4], __m512i out[4]) {
   const __m512i t0 = _mm512_unpacklo_epi32(c[0], c[1]), t1 = _mm512_unpackhi_epi32(c[0], c[1]);
   const __m512i t2 = _mm512_unpacklo_epi32(c[2], c[3]), t3 = _mm512_unpackhi_epi32(c[2], c[3]);
@@ -118,19 +121,33 @@ inline void words_in_order(const __m512i c[4], __m512i out[4]) {
 // The 16-block generator (64 words, w[t] holding 16 of them).
 struct Philox16 {
   using V = __m512i;
-  static constexpr int kBlocks = 16;
+  static constexpr int kBlocks = 16, kLanes = 16;
   static void store(uint32_t* out, V w) { _mm512_storeu_si512(out, w); }
   static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[4]) {
-    V c[4];
-    philox16(key, ctr_hi, j0, c);
-    words_in_order(c, w);
+    V c[1][4];
+    philox16_sets<1>(key, ctr_hi, j0, c);
+    words_in_order(c[0], w);
+  }
+};
+
+// 32 blocks (128 words) as two Philox16 runs whose rounds interleave: twice the independent
+// multiplies in flight (a round is a chain of VPMULUDQ, shift and XOR).
+struct Philox32 {
+  using V = __m512i;
+  static constexpr int kBlocks = 32, kLanes = 16;
+  static void store(uint32_t* out, V w) { _mm512_storeu_si512(out, w); }
+  static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[8]) {
+    V c[2][4];
+    philox16_sets<2>(key, ctr_hi, j0, c);
+    words_in_order(c[0], w);
+    words_in_order(c[1], w + 4);
   }
 };
 #endif
 
 // Walks positions pos0 .. pos0 + n - 1 of the (seed, stream) word sequence: body(i, w) for each
-// run of 4 * P::kBlocks positions starting at offset i, w[t] holding the words of the run's t-th
-// quarter; ref(i, len) for what the generator does not take (the head up to a block boundary,
+// run of 4 * P::kBlocks positions starting at offset i, w[t] holding the run's words
+// t * P::kLanes .. t * P::kLanes + kLanes - 1 in order; ref(i, len) for what the generator does not take (the head up to a block boundary,
 // the tail, and any run across a change of the counter's high word), so a kernel's reference
 // fills those.
 template <class P, class Ref, class Body>
@@ -146,7 +163,7 @@ inline void for_each_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_
       ref(i, kRun);
       continue;
     }
-    typename P::V w[4];
+    typename P::V w[kRun / P::kLanes];
     P::words(seed, stream, j0, w);
     body(i, w);
   }
@@ -162,7 +179,7 @@ inline void fill_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n,
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) { ref(seed, stream, pos0 + static_cast<uint64_t>(i), len, out + i); },
       [&](int64_t i, const typename P::V w[4]) {
-        for (int t = 0; t < 4; ++t) P::store(out + i + P::kBlocks * t, w[t]);
+        for (int t = 0; t < 4 * P::kBlocks / P::kLanes; ++t) P::store(out + i + P::kLanes * t, w[t]);
       });
 }
 
