@@ -84,9 +84,24 @@ void blockwise_decode_ref(const uint8_t* codes, int64_t n, float absmax, const f
   for (int64_t i = 0; i < n; ++i) x[i] = map[codes[i]] * absmax;
 }
 
+Fp8EncodeConsts fp8_encode_consts(const Fp8CodecParams& p) {
+  const Fp8Spec& s = fp8_spec(p.kind);
+  Fp8EncodeConsts c;
+  c.shift = 23 - s.man_bits;
+  c.round_half = (1 << (c.shift - 1)) - 1;
+  c.rebias = (127 - s.bias) << s.man_bits;
+  c.min_normal = (127 + 1 - s.bias) << 23;
+  c.magic_bits = (127 + 24 - s.bias - s.man_bits) << 23;
+  c.max_code = s.max_code;
+  c.ovf_code = p.saturate ? s.max_code : (s.has_inf ? 0x7C : s.nan_code);
+  c.nan_code = s.nan_code;
+  return c;
+}
+
 const KernelFamily<Fp8EncodeKernel>& fp8_encode_kernels() {
   static const KernelFamily<Fp8EncodeKernel> f(
-      "fp8_encode", {{"fp8_encode_avx2", Isa::avx2, fp8_encode_avx2},
+      "fp8_encode", {{"fp8_encode_avx512", Isa::avx512, fp8_encode_avx512},
+                     {"fp8_encode_avx2", Isa::avx2, fp8_encode_avx2},
                      {"fp8_encode_ref", Isa::scalar, fp8_encode_ref}});
   return f;
 }
@@ -100,7 +115,7 @@ const KernelFamily<Fp8DecodeKernel>& fp8_decode_kernels() {
 
 const KernelFamily<IntnQuantKernel>& intn_quant_kernels() {
   static const KernelFamily<IntnQuantKernel> f(
-      "intn_quant", {{"intn_quant_avx512", Isa::avx512, intn_quant_s8_avx2, intn_quant_s16_avx2,
+      "intn_quant", {{"intn_quant_avx512", Isa::avx512, intn_quant_s8_avx512, intn_quant_s16_avx512,
                       intn_sr_s8_avx512, intn_sr_s16_avx512},
                      {"intn_quant_avx2", Isa::avx2, intn_quant_s8_avx2, intn_quant_s16_avx2,
                       intn_sr_s8_avx2, intn_sr_s16_avx2},

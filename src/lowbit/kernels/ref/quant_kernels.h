@@ -16,6 +16,18 @@ struct Fp8CodecParams {
   bool saturate = true;
   float scale = 1.0f;
 };
+// What the SIMD FP8 encoders need, from the format and parameters: the rounding of fp8_encode
+// done on the f32 bits (normals: add half an ulp of the target and the odd bit, shift, rebias;
+// subnormals: the code left in the low bits of a + magic, magic = 2^(24 - bias - man_bits)).
+struct Fp8EncodeConsts {
+  int shift;           // 23 - man_bits
+  int32_t round_half;  // 2^(shift - 1) - 1
+  int32_t rebias;      // (127 - bias) << man_bits
+  int32_t min_normal;  // f32 bits of the smallest normal of the format
+  int32_t magic_bits;  // f32 bits of magic
+  int32_t max_code, ovf_code, nan_code;
+};
+Fp8EncodeConsts fp8_encode_consts(const Fp8CodecParams& p);
 using Fp8EncodeFn = void (*)(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
 using Fp8DecodeFn = void (*)(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
 struct Fp8EncodeKernel {
@@ -76,6 +88,9 @@ void blockwise_decode_ref(const uint8_t* codes, int64_t n, float absmax, const f
                           float* x);
 
 void fp8_encode_avx2(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
+void fp8_encode_avx512(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out);
+void intn_quant_s8_avx512(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
+void intn_quant_s16_avx512(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);
 void fp8_decode_avx2(const uint8_t* codes, int64_t n, const Fp8CodecParams& p, float* out);
 void intn_quant_s8_avx2(const float* x, int64_t n, float scale, int32_t qmax, int8_t* q);
 void intn_quant_s16_avx2(const float* x, int64_t n, float scale, int32_t qmax, int16_t* q);

@@ -17,21 +17,16 @@ inline void store8_u8(uint8_t* out, __m256i v32) {
 }  // namespace
 
 void fp8_encode_avx2(const float* x, int64_t n, const Fp8CodecParams& p, uint8_t* out) {
-  const Fp8Spec& s = fp8_spec(p.kind);
-  const int shift = 23 - s.man_bits;
+  const Fp8EncodeConsts c = fp8_encode_consts(p);
+  const int shift = c.shift;
   const __m256 scale = _mm256_set1_ps(p.scale);
   const __m256i abs_mask = _mm256_set1_epi32(0x7FFFFFFF), sign80 = _mm256_set1_epi32(0x80);
-  const __m256i round_half = _mm256_set1_epi32((1 << (shift - 1)) - 1), one = _mm256_set1_epi32(1);
-  const __m256i rebias = _mm256_set1_epi32((127 - s.bias) << s.man_bits);
-  const __m256i min_normal = _mm256_set1_epi32((127 + 1 - s.bias) << 23);
-  const uint32_t magic_bits = static_cast<uint32_t>(127 + 24 - s.bias - s.man_bits) << 23;
-  float magic_f;  // 2^(24 - bias - man_bits), built in the bits (std::ldexp is an inline wrapper)
-  std::memcpy(&magic_f, &magic_bits, sizeof magic_f);
-  const __m256 magic = _mm256_set1_ps(magic_f);
-  const __m256i magic_i = _mm256_castps_si256(magic);
-  const __m256i max_code = _mm256_set1_epi32(s.max_code), inf_bits = _mm256_set1_epi32(0x7F800000);
-  const int ovf = p.saturate ? s.max_code : (s.has_inf ? 0x7C : s.nan_code);
-  const __m256i ovf_code = _mm256_set1_epi32(ovf), nan_code = _mm256_set1_epi32(s.nan_code);
+  const __m256i round_half = _mm256_set1_epi32(c.round_half), one = _mm256_set1_epi32(1);
+  const __m256i rebias = _mm256_set1_epi32(c.rebias), min_normal = _mm256_set1_epi32(c.min_normal);
+  const __m256i magic_i = _mm256_set1_epi32(c.magic_bits);
+  const __m256 magic = _mm256_castsi256_ps(magic_i);
+  const __m256i max_code = _mm256_set1_epi32(c.max_code), inf_bits = _mm256_set1_epi32(0x7F800000);
+  const __m256i ovf_code = _mm256_set1_epi32(c.ovf_code), nan_code = _mm256_set1_epi32(c.nan_code);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256i bits = _mm256_castps_si256(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale));
