@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lowbit/core/parallel.h"
 #include "lowbit/nn/embedding.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/nn/fp8_numerics.h"
@@ -140,15 +141,17 @@ void dfp_fake_quantize(float* x, int64_t n, int bits) {
   if (!(s > 0) || !std::isfinite(s)) return;  // amax / qmax outside f32's range: leave x as is
   // x = clamp(rne(x / s), +-qmax) * s, exact since s is a power of two; NaN stays NaN, and a
   // negative value that rounds to 0 stays -0 (x's sign on every result, as rne(x / s) * s).
+  // Element by element, so the chunks may run on any thread (Q, K and V come whole, outside the
+  // attention's per-head loop).
   const IntnQuantKernel& k = intn_quant_kernels().chosen();
-  int16_t codes[1024];
-  for (int64_t i0 = 0; i0 < n; i0 += 1024) {
-    const int64_t len = std::min<int64_t>(1024, n - i0);
+  parallel_for(n, 1024, [&](int64_t i0, int64_t i1) {
+    int16_t codes[1024];
+    const int64_t len = i1 - i0;
     float* xi = x + i0;
     k.to_s16(xi, len, s, qmax, codes);
     for (int64_t i = 0; i < len; ++i)
       xi[i] = xi[i] != xi[i] ? xi[i] : std::copysign(static_cast<float>(codes[i]) * s, xi[i]);
-  }
+  });
 }
 
 nn::AttentionPolicy make_attention_policy(const Recipe& recipe) {
