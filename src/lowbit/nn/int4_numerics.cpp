@@ -2,6 +2,7 @@
 // integer products with the f32 rescale fused into the GEMM's epilogue.
 #include "lowbit/nn/int4_numerics.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -191,18 +192,36 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
     const int64_t row_bytes = (kp_ + 1) / 2;
     const float* dyp = dy.data<float>();
     std::vector<double> score(static_cast<size_t>(m));
-    parallel_for(m, rows_per_chunk(kp_ + n), [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const uint8_t* row = xqp + i * row_bytes;
-        int64_t sx = 0;
-        for (int64_t j = 0; j < kp_ / 2; ++j) sx += kNibbleSquares[row[j]];
-        if (kp_ % 2) sx += int4_low(row[kp_ / 2]) * int4_low(row[kp_ / 2]);
-        double sd = 0;
-        for (int64_t j = 0; j < n; ++j) {
-          double v = dyp[i * n + j];
-          sd += v * v;
+    // ||dY_i||^2 is a sequential double sum per row; kRows rows advance together so their
+    // chains overlap (one row alone waits out an add's latency per element), each row's sum in
+    // its own order as before.
+    constexpr int64_t kRows = 8;
+    parallel_for(m, std::max<int64_t>(kRows, rows_per_chunk(kp_ + n) / kRows * kRows),
+                 [&](int64_t i0, int64_t i1) {
+      for (int64_t g = i0; g < i1; g += kRows) {
+        const int64_t rows = std::min(kRows, i1 - g);
+        double sd[kRows] = {};
+        const float* d = dyp + g * n;
+        if (rows == kRows) {
+          for (int64_t j = 0; j < n; ++j)
+            for (int64_t r = 0; r < kRows; ++r) {
+              const double v = d[r * n + j];
+              sd[r] += v * v;
+            }
+        } else {
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < n; ++j) {
+              const double v = d[r * n + j];
+              sd[r] += v * v;
+            }
         }
-        score[i] = std::sqrt(static_cast<double>(sx)) * std::sqrt(sd);
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* row = xqp + (g + r) * row_bytes;
+          int64_t sx = 0;
+          for (int64_t j = 0; j < kp_ / 2; ++j) sx += kNibbleSquares[row[j]];
+          if (kp_ % 2) sx += int4_low(row[kp_ / 2]) * int4_low(row[kp_ / 2]);
+          score[g + r] = std::sqrt(static_cast<double>(sx)) * std::sqrt(sd[r]);
+        }
       }
     });
     LeverageSample ls =
