@@ -62,14 +62,10 @@ QFormat int4_format(bool stochastic) {
 // x (R, K) f32 -> (R, kp), zero columns appended, then rotated when hadamard.
 Tensor rotate(const Tensor& x, int64_t kp, bool hadamard, int64_t block) {
   const int64_t r = x.dim(0), k = x.dim(1);
-  Tensor out = x;
-  if (kp != k) {
-    out = Tensor::zeros({r, kp});
-    for (int64_t i = 0; i < r; ++i)
-      std::memcpy(out.data<float>() + i * kp, x.data<float>() + i * k, sizeof(float) * k);
-  } else if (hadamard) {
-    out = x.clone();
-  }
+  if (kp == k) return hadamard ? hadamard_rows(x, block) : x;
+  Tensor out = Tensor::zeros({r, kp});
+  for (int64_t i = 0; i < r; ++i)
+    std::memcpy(out.data<float>() + i * kp, x.data<float>() + i * k, sizeof(float) * k);
   if (hadamard) hadamard_rows_(out, block);
   return out;
 }

@@ -11,5 +11,7 @@ namespace lowbit {
 // x: f32 or f64, (..., C) with C a multiple of block; block a power of two in 16..256 (2..256
 // accepted for tests). In place, rows in parallel.
 void hadamard_rows_(Tensor& x, int64_t block);
+// The same rotation into a new tensor (x unchanged): copy and transform fused per chunk of rows.
+Tensor hadamard_rows(const Tensor& x, int64_t block);
 
 }  // namespace lowbit
