@@ -58,10 +58,14 @@ Tensor group_amax(const float* x, int64_t rows, int64_t cols, const QFormat& f) 
     parallel_for(chunks, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
         float* p = part.data() + k * width;
-        for (int64_t r = k * grain; r < std::min(rows, (k + 1) * grain); ++r) {
+        const int64_t r0 = k * grain, r1 = std::min(rows, (k + 1) * grain);
+        if (width == 1) {  // the chunk's rows are contiguous: one call (max is exact, NaN skipped)
+          p[0] = absmax(x + r0 * cols, (r1 - r0) * cols);
+          continue;
+        }
+        for (int64_t r = r0; r < r1; ++r) {
           const float* xr = x + r * cols;
-          if (width == 1) p[0] = std::fmax(p[0], absmax(xr, cols));
-          else for (int64_t c = 0; c < cols; ++c) p[c] = std::fmax(p[c], std::fabs(xr[c]));
+          for (int64_t c = 0; c < cols; ++c) p[c] = std::fmax(p[c], std::fabs(xr[c]));
         }
       }
     });
