@@ -142,7 +142,19 @@ QTensor quantize_with_amax(const Tensor& x, const QFormat& f, const Tensor& amax
   const int64_t packed_cols = (cols + 1) / 2;
   q.codes = packed4(f) ? Tensor::empty({rows, packed_cols}, DType::u8) : Tensor::empty({rows, cols}, f.storage);
   const Rng rng(seed, stream);
+  // One scale for the whole tensor and codes stored as they come: a chunk of contiguous rows is
+  // one run (the words of stochastic rounding follow the flat position, so the codes are those of
+  // a run per row, without each row's call and head/tail handling).
+  const bool one_run = f.gran == Granularity::tensor && f.encoding == Encoding::intn && !packed4(f);
   parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
+    if (one_run) {
+      const int64_t flat0 = r0 * cols, n = (r1 - r0) * cols;
+      if (f.storage == DType::i8)
+        intn_run(px + flat0, n, flat0, ps[0], f, rng, q.codes.data<int8_t>() + flat0);
+      else
+        intn_run(px + flat0, n, flat0, ps[0], f, rng, q.codes.data<int16_t>() + flat0);
+      return;
+    }
     std::vector<int8_t> tmp(packed4(f) ? cols : 0);
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = px + r * cols;
