@@ -115,7 +115,59 @@ Tensor quantize_amax(const Tensor& x, const QFormat& f) {
   return group_amax(x.data<float>(), qview_rows(x.shape()), qview_cols(x.shape()), f);
 }
 
+namespace {
+// Integer codes at one scale for the whole tensor (the integer numerics' dynamic fixed point, the
+// most frequent call in training): the amax pass and the encoding in one team, a barrier between
+// them instead of a second fork (on a passive OpenMP runtime each fork wakes the other threads
+// from sleep). The chunks, scale and codes are those of the two-pass path.
+QTensor quantize_tensor_intn(const Tensor& x, const QFormat& f, uint64_t seed, uint64_t stream) {
+  const int64_t rows = qview_rows(x.shape()), cols = qview_cols(x.shape());
+  const int64_t grain = rows_per_chunk(cols), chunks = cols == 0 ? 0 : (rows + grain - 1) / grain;
+  const float* px = x.data<float>();
+  QTensor q;
+  q.format = f;
+  q.shape = x.shape();
+  q.scales = Tensor::empty(qscales_shape(f, x.shape()));
+  q.codes = Tensor::empty({rows, cols}, f.storage);
+  const Rng rng(seed, stream);
+  const auto absmax = blockwise_kernels().chosen().absmax;
+  std::vector<float> part(static_cast<size_t>(chunks), 0.0f);
+  auto amax_of = [&] {
+    float m = 0.0f;
+    for (float v : part) m = std::fmax(m, v);  // exact, in chunk order
+    return m;
+  };
+  const int nt = chunks > 1 && !omp_in_parallel() ? num_threads() : 1;
+  run_team(nt, [&](auto team) {
+    constexpr bool kTeam = decltype(team)::value;
+    team_for<kTeam>(chunks, [&](int64_t c) {
+      const int64_t r0 = c * grain, r1 = std::min(rows, r0 + grain);
+      part[c] = absmax(px + r0 * cols, (r1 - r0) * cols);
+    });
+    const float m = amax_of();  // every thread, after the loop's barrier
+    if (!std::isfinite(m)) return;  // reported below
+    const float scale = group_scale(m, f);
+    team_for<kTeam>(chunks, [&](int64_t c) {
+      const int64_t flat0 = c * grain * cols, n = (std::min(rows, (c + 1) * grain) - c * grain) * cols;
+      if (f.storage == DType::i8)
+        intn_run(px + flat0, n, flat0, scale, f, rng, q.codes.data<int8_t>() + flat0);
+      else
+        intn_run(px + flat0, n, flat0, scale, f, rng, q.codes.data<int16_t>() + flat0);
+    });
+  });
+  const float m = amax_of();
+  LB_CHECK(std::isfinite(m), "[quantize] input ", x.shape_string(), " has a non-finite ",
+           "value (group 0 amax ", m, "); format ", qformat_name(f));
+  q.scales.data<float>()[0] = group_scale(m, f);
+  return q;
+}
+}  // namespace
+
 QTensor quantize(const Tensor& x, const QFormat& f, uint64_t seed, uint64_t stream) {
+  qformat_check("quantize", f);
+  check_dtype("quantize", "input", x, DType::f32);
+  if (f.gran == Granularity::tensor && f.encoding == Encoding::intn && !packed4(f))
+    return quantize_tensor_intn(x, f, seed, stream);
   return quantize_with_amax(x, f, quantize_amax(x, f), seed, stream);
 }
 
