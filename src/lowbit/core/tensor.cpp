@@ -150,7 +150,7 @@ Tensor Tensor::to(DType dtype) const {
 
 void Tensor::zero_() {
   // Large tensors (gradients zeroed every step: 91 MB for MiniLM) in chunks across threads.
-  constexpr int64_t kChunkBytes = int64_t{1} << 18;
+  constexpr int64_t kChunkBytes = int64_t{1} << 20;
   char* p = static_cast<char*>(raw());
   parallel_for(static_cast<int64_t>(nbytes()), kChunkBytes,
                [&](int64_t b, int64_t e) { std::memset(p + b, 0, static_cast<size_t>(e - b)); });
