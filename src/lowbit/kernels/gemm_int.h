@@ -44,6 +44,14 @@ struct GemmIntEpilogue;
 using GemmIntMicroF32Fn = void (*)(int64_t k, const void* a_panel, const void* b_panel,
                                    const GemmIntEpilogue& epi, int64_t m, int64_t n);
 
+// Optional fused form over a column of A panels: rows [0, m) of an m x n block (n <= nr) from
+// ceil(m / mr) A panels a_stride bytes apart and one B panel, each mr-row tile finished as
+// micro_f32 finishes it (epi points at row 0), so a kernel may overlap one tile's epilogue with
+// the next tile's products.
+using GemmIntMicroF32RowsFn = void (*)(int64_t k, const void* a_panels, int64_t a_stride,
+                                       const void* b_panel, const GemmIntEpilogue& epi, int64_t m,
+                                       int64_t n);
+
 struct GemmIntKernel {
   const char* name;
   Isa isa;
@@ -58,6 +66,7 @@ struct GemmIntKernel {
   // Run on each thread before its micro-kernel calls of one GEMM (AMX: the tile configuration,
   // which anything else on the thread may have changed since); null: nothing to do.
   void (*prepare)() = nullptr;
+  GemmIntMicroF32RowsFn micro_f32_rows = nullptr;  // null: micro_f32 per tile
 };
 
 // Operand codes for int8 (and anything of <= 8 bits): amx (32x32: four 16x16 int32 tiles),
@@ -102,6 +111,8 @@ void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, i
                           int64_t m, int64_t n);
 void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,
                               int64_t m, int64_t n);
+void gemm_s8amx_micro_f32_rows_amx(int64_t k, const void* a, int64_t a_stride, const void* b,
+                                   const GemmIntEpilogue& epi, int64_t m, int64_t n);
 
 // ---- packing (baseline code, shared by every variant: the panel format is the contract) ----
 

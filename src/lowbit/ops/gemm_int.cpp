@@ -195,6 +195,11 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
         const int64_t j1 = std::min(ncur, (jb + 1) * nw);
         for (int64_t jr = jb * nw; jr < j1; jr += nr) {
           const int64_t s = jr / nr, nn = std::min(nr, j1 - jr);
+          if (kern.micro_f32_rows && !t.plan.wide() && !direct && out.mode != GemmIntOut::i64) {
+            kern.micro_f32_rows(t.kb_len[0], apack, pa[0], bpack + s * pb[0],
+                                epilogue_at(out, i0, jc + jr, stream), mcur, nn);
+            continue;
+          }
           for (int64_t ir = 0; ir < mcur; ir += mr) {
             const int64_t mm = std::min(mr, mcur - ir);
             const int64_t gi = i0 + ir, gj = jc + jr;
