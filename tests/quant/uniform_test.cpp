@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <string>
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/core/rng.h"
@@ -127,6 +129,42 @@ TEST(Uniform, ThreadCountDoesNotChangeCodes) {
     EXPECT_EQ(a.scales.to_vector(), b.scales.to_vector());
   }
   set_num_threads(saved);
+}
+
+// One tensor scale (quantize's one-team path: amax and codes in one OpenMP team) against the
+// two-pass form (quantize_amax, then quantize_with_amax), at 1 and 2 threads: int8 / int16,
+// nearest and stochastic, multi-chunk, single-row, empty and NaN-holding tensors; an Inf in a late
+// chunk is the same error on both paths.
+TEST(Uniform, OneTeamTensorScaleEqualsTwoPasses) {
+  const int saved = num_threads();
+  const Shape shapes[] = {{300, 129}, {5000, 7}, {1, 100000}, {0, 5}, {5, 0}, {3}};
+  for (int threads : {1, 2})
+    for (const Shape& shape : shapes)
+      for (int bits : {8, 12})
+        for (Rounding r : {Rounding::nearest_even, Rounding::stochastic}) {
+          set_num_threads(threads);
+          Tensor x = randn(shape, 21);
+          if (x.numel() > 4000) x.data<float>()[3999] = NAN;
+          QFormat f{bits <= 8 ? DType::i8 : DType::i16, bits, Granularity::tensor, 0, r,
+                    ScaleKind::pow2};
+          const QTensor a = quantize(x, f, 5, 7);
+          const QTensor b = quantize_with_amax(x, f, quantize_amax(x, f), 5, 7);
+          ASSERT_EQ(a.shape, b.shape);
+          ASSERT_EQ(a.codes.shape(), b.codes.shape());
+          ASSERT_EQ(std::memcmp(a.codes.raw(), b.codes.raw(), a.codes.nbytes()), 0)
+              << "threads " << threads << " bits " << bits;
+          ASSERT_EQ(a.scales.to_vector(), b.scales.to_vector());
+        }
+  set_num_threads(2);
+  Tensor x = randn({4000, 64}, 22);
+  x.data<float>()[3990 * 64 + 5] = INFINITY;
+  const QFormat f{DType::i8, 8, Granularity::tensor, 0, Rounding::stochastic, ScaleKind::pow2};
+  std::string one, two;
+  try { quantize(x, f, 5, 7); } catch (const Error& e) { one = e.what(); }
+  try { quantize_with_amax(x, f, quantize_amax(x, f), 5, 7); } catch (const Error& e) { two = e.what(); }
+  set_num_threads(saved);
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, two);
 }
 
 TEST(Int4, PackUnpackExhaustive) {

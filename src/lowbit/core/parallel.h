@@ -37,6 +37,16 @@ void run_team(int nt, Body&& body) {
   }
 }
 
+// Inside run_team's body: this thread's index in the team (0 on the calling thread). Per-thread
+// scratch is best carved out of one block the caller allocates before run_team: an allocation
+// failure inside the team could neither throw (that terminates the program) nor leave the other
+// threads waiting at a barrier.
+template <bool kTeam>
+int team_thread() {
+  if constexpr (kTeam) return omp_get_thread_num();
+  return 0;
+}
+
 // Inside run_team's body: fn(i) for i in [0, n), split as `omp for schedule(static)` over the
 // team (with its closing barrier), or in order on the one thread.
 template <bool kTeam, class Fn>

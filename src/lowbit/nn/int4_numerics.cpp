@@ -129,8 +129,15 @@ Tensor split_product(const Tensor& dy, bool dy_trans, const QTensor& b, uint64_t
 }  // namespace
 
 Tensor int4_split_product(const QTensor& c, bool c_trans, const QTensor& b) {
-  LB_CHECK(c.codes.dtype() == DType::i8 && c.shape.size() == 2, "[int4 split product] C must be ",
-           "2-D int8 codes");
+  LB_CHECK(c.codes.dtype() == DType::i8 && c.shape.size() == 2 &&
+               c.format.encoding == Encoding::intn && c.format.bits <= 8 &&
+               c.format.gran == Granularity::tensor,
+           "[int4 split product] C must be 2-D int8 codes at one tensor scale, got ",
+           qformat_name(c.format));
+  LB_CHECK(b.codes.dtype() == DType::u8 && b.format.encoding == Encoding::intn &&
+               b.format.bits <= 4 && b.format.gran == Granularity::tensor,
+           "[int4 split product] B must be packed int4 codes at one tensor scale, got ",
+           qformat_name(b.format));
   const int64_t m = c_trans ? c.shape[1] : c.shape[0];
   const int64_t r = c_trans ? c.shape[0] : c.shape[1];
   LB_CHECK(b.shape.size() == 2 && b.shape[0] == r, "[int4 split product] B has ", b.shape.size() == 2 ? b.shape[0] : -1,

@@ -28,7 +28,8 @@ constexpr int64_t kParallelMinMacs = int64_t(1) << 18;
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// Grow-only, 64-byte aligned scratch, one per thread (OpenMP keeps its pool threads alive).
+// Grow-only, 64-byte aligned scratch per calling thread and slot (slot 1 holds every team
+// thread's A block, allocated before the team starts).
 float* scratch(int slot, int64_t floats) {
   struct Buf {
     std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
@@ -73,9 +74,12 @@ void gemm_f32_blocked(const GemmF32Kernel& kern, bool ta, bool tb, int64_t m, in
   // apart (TLB misses on every broadcast), and packing wins again.
   const bool direct_a = !ta && kern.micro_rows && k <= kKcMax;
 
+  const int64_t afloats = round_up(mc * kc + gemm_f32_pack_slack, 16);  // each thread's A block
+  float* apacks = scratch(1, nt * afloats);
+
   run_team(nt, [&](auto team) {
     constexpr bool kTeam = decltype(team)::value;
-    float* apack = scratch(1, mc * kc + gemm_f32_pack_slack);
+    float* apack = apacks + team_thread<kTeam>() * afloats;
     for (int64_t jc = 0; jc < n; jc += nc) {
       const int64_t ncur = std::min(nc, n - jc);
       const int64_t npanels = ceil_div(ncur, nr);

@@ -53,7 +53,8 @@ int64_t round_up(int64_t a, int64_t b) {
   return ceil_div(a, b) * b;
 }
 
-// Grow-only, 64-byte aligned scratch, one per thread and slot.
+// Grow-only, 64-byte aligned scratch per calling thread and slot (slot 1 holds every team
+// thread's A block, allocated before the team starts).
 void* scratch(int slot, int64_t bytes) {
   struct Buf {
     std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
@@ -163,9 +164,12 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   const bool direct = !t.plan.wide() && out.mode == GemmIntOut::i32;
   const bool stream = out.mode == GemmIntOut::f32 && m * n * 4 > stream_min_bytes();
 
+  const int64_t abytes = round_up(aoff[nkb * t.nplanes], 64);  // each thread's packed A block
+  auto* apacks = static_cast<uint8_t*>(scratch(1, nt * abytes));
+
   run_team(nt, [&](auto team) {
     constexpr bool kTeam = decltype(team)::value;
-    auto* apack = static_cast<uint8_t*>(scratch(1, aoff[nkb * t.nplanes]));
+    uint8_t* apack = apacks + team_thread<kTeam>() * abytes;
     if (kern.prepare) kern.prepare();
     alignas(64) int32_t tile[32 * 32];
     alignas(64) int64_t wide[32 * 32];
