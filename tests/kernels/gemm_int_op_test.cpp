@@ -3,6 +3,8 @@
 // products and their validation messages, and the VPDPBUSD panel format decoded in scalar.
 #include <gtest/gtest.h>
 
+#include <cpuid.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -168,6 +170,27 @@ TEST(GemmIntExtremes, EndsOfRangeAtLargeK) {
 
 // Threads split output tiles only, never K: 1 and 2 threads give the same bits, on shapes that
 // take the split-M path, the split-N path, int64 chunks and the 16-bit byte split.
+// After an AMX GEMM every thread's tiles are back in their init state (GemmIntKernel::finish):
+// XGETBV(1), the in-use bitmap, has XTILEDATA (bit 18) clear on the calling thread.
+TEST(GemmIntThreads, AmxTilesReleasedAfterAGemm) {
+  if (!isa_usable(Isa::amx)) GTEST_SKIP() << "AMX not usable here (CPU, OS or LOWBIT_MAX_ISA)";
+  unsigned a, b, c, d;
+  __cpuid_count(0xD, 1, a, b, c, d);
+  if (!(a & 4)) GTEST_SKIP() << "no XGETBV with ECX = 1";
+  std::vector<int8_t> x(64 * 96, 3), w(48 * 96, -2);
+  std::vector<int32_t> y(64 * 48);
+  ops::IntOutput out;
+  out.mode = GemmIntOut::i32;
+  out.c = y.data();
+  out.ldc = 48;
+  ops::gemm_int(64, 48, 96, {GemmIntSrc::s8, x.data(), 96, false, 8},
+                {GemmIntSrc::s8, w.data(), 96, true, 8}, out);
+  EXPECT_EQ(y[0], 96 * -6);
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+  EXPECT_EQ(lo >> 18 & 1, 0u) << "tile data still in use";
+}
+
 TEST(GemmIntThreads, OneAndTwoThreadsBitwise) {
   int saved = num_threads();
   struct Shape {

@@ -13,7 +13,8 @@ const KernelFamily<GemmIntKernel>& gemm_s8_kernels() {
       "gemm_s8",
       {
           {"gemm_s8_amx", Isa::amx, 32, 32, P::s8_amx, 0, gemm_s8amx_micro_amx, false,
-           gemm_s8amx_micro_f32_amx, gemm_s8amx_prepare_amx, gemm_s8amx_micro_f32_rows_amx},
+           gemm_s8amx_micro_f32_amx, gemm_s8amx_prepare_amx, gemm_s8amx_micro_f32_rows_amx,
+           gemm_s8amx_finish_amx},
           {"gemm_s8_avx512vnni", Isa::avx512_vnni, 6, 32, P::u8s8_k4, 128,
            gemm_u8s8k4_micro_avx512vnni, false, gemm_u8s8k4_micro_f32_avx512vnni},
           {"gemm_s8_avxvnni", Isa::avx_vnni, 6, 16, P::u8s8_k4, 128, gemm_u8s8k4_micro_avxvnni},
@@ -47,7 +48,8 @@ const KernelFamily<GemmIntKernel>& gemm_s4_kernels() {
       "gemm_s4",
       {
           {"gemm_s4_amx", Isa::amx, 32, 32, P::s8_amx, 0, gemm_s8amx_micro_amx, false,
-           gemm_s8amx_micro_f32_amx, gemm_s8amx_prepare_amx, gemm_s8amx_micro_f32_rows_amx},
+           gemm_s8amx_micro_f32_amx, gemm_s8amx_prepare_amx, gemm_s8amx_micro_f32_rows_amx,
+           gemm_s8amx_finish_amx},
           {"gemm_s4_avx512vnni", Isa::avx512_vnni, 6, 32, P::u8s8_k4, 8,
            gemm_u8s8k4_micro_avx512vnni, false, gemm_u8s8k4_micro_f32_avx512vnni},
           {"gemm_s4_avxvnni", Isa::avx_vnni, 6, 16, P::u8s8_k4, 8, gemm_u8s8k4_micro_avxvnni},

@@ -67,6 +67,9 @@ struct GemmIntKernel {
   // which anything else on the thread may have changed since); null: nothing to do.
   void (*prepare)() = nullptr;
   GemmIntMicroF32RowsFn micro_f32_rows = nullptr;  // null: micro_f32 per tile
+  // Run on each thread after its micro-kernel calls of one GEMM (AMX: tiles back to their init
+  // state, so context switches and signal frames do not carry 8 KiB of tile data); may be null.
+  void (*finish)() = nullptr;
 };
 
 // Operand codes for int8 (and anything of <= 8 bits): amx (32x32: four 16x16 int32 tiles),
@@ -107,6 +110,7 @@ void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
 void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                      const GemmIntEpilogue& epi, int64_t m, int64_t n);
 void gemm_s8amx_prepare_amx();
+void gemm_s8amx_finish_amx();
 void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
                           int64_t m, int64_t n);
 void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const GemmIntEpilogue& epi,

@@ -240,6 +240,7 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
       });
     }
     if (stream) _mm_sfence();  // this thread's non-temporal stores, before anyone reads them
+    if (kern.finish) kern.finish();
   });
 }
 

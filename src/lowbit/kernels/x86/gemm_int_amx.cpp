@@ -41,6 +41,10 @@ void gemm_s8amx_prepare_amx() {
   _tile_loadconfig(&cfg);
 }
 
+void gemm_s8amx_finish_amx() {
+  _tile_release();
+}
+
 namespace {
 // The 32 x 32 products into the accumulator tiles (exact modulo 2^32: TDPBSSD's int32 adds wrap).
 void tile_products(int64_t k, const int8_t* a, const int8_t* b) {
