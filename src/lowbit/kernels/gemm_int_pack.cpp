@@ -439,19 +439,15 @@ void pack_rows_amx(int R, bool is_b, const GemmIntSource& x, int64_t r0, int64_t
   }
 }
 
-template <GemmIntPanel P>
-void pack_rows(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
-               int64_t p0, int64_t k, void* dst) {
-  auto* out = static_cast<uint8_t*>(dst);
-  switch (x.src) {
-    case GemmIntSrc::s8:
-      return pack_rows_src<P, GemmIntSrc::s8>(R, is_b, a_offset, x, r0, rows, p0, k, out);
-    case GemmIntSrc::s16:
-      return pack_rows_src<P, GemmIntSrc::s16>(R, is_b, a_offset, x, r0, rows, p0, k, out);
-    case GemmIntSrc::s4:
-      return pack_rows_src<P, GemmIntSrc::s4>(R, is_b, a_offset, x, r0, rows, p0, k, out);
-    case GemmIntSrc::f32:
-      return pack_rows_src<P, GemmIntSrc::f32>(R, is_b, a_offset, x, r0, rows, p0, k, out);
+// fn(std::integral_constant<GemmIntSrc, S>{}) for the source kind src: one instantiation of the
+// packers per kind.
+template <class Fn>
+void with_src(GemmIntSrc src, Fn&& fn) {
+  switch (src) {
+    case GemmIntSrc::s8: return fn(std::integral_constant<GemmIntSrc, GemmIntSrc::s8>{});
+    case GemmIntSrc::s16: return fn(std::integral_constant<GemmIntSrc, GemmIntSrc::s16>{});
+    case GemmIntSrc::s4: return fn(std::integral_constant<GemmIntSrc, GemmIntSrc::s4>{});
+    case GemmIntSrc::f32: return fn(std::integral_constant<GemmIntSrc, GemmIntSrc::f32>{});
   }
 }
 
@@ -463,27 +459,21 @@ void gemm_int_pack(GemmIntPanel panel, int rows_tile, bool is_b, int a_offset,
   LB_ASSERT(rows_tile > 0 && rows >= 0 && k >= 0 && r0 >= 0 && p0 >= 0);
   LB_ASSERT(x.src != GemmIntSrc::s4 || x.ld % 2 == 0);
   LB_ASSERT(x.src != GemmIntSrc::f32 || x.scale > 0.0f);
-  switch (panel) {
-    case GemmIntPanel::s32_k1:
-      return pack_rows<GemmIntPanel::s32_k1>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
-    case GemmIntPanel::s16_k2:
-      return pack_rows<GemmIntPanel::s16_k2>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
-    case GemmIntPanel::u8s8_k4:
-      return pack_rows<GemmIntPanel::u8s8_k4>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, dst);
-    case GemmIntPanel::s8_amx: {
-      auto* out = static_cast<uint8_t*>(dst);
-      switch (x.src) {
-        case GemmIntSrc::s8:
-          return pack_rows_amx<GemmIntSrc::s8>(rows_tile, is_b, x, r0, rows, p0, k, out);
-        case GemmIntSrc::s16:
-          return pack_rows_amx<GemmIntSrc::s16>(rows_tile, is_b, x, r0, rows, p0, k, out);
-        case GemmIntSrc::s4:
-          return pack_rows_amx<GemmIntSrc::s4>(rows_tile, is_b, x, r0, rows, p0, k, out);
-        case GemmIntSrc::f32:
-          return pack_rows_amx<GemmIntSrc::f32>(rows_tile, is_b, x, r0, rows, p0, k, out);
-      }
+  auto* out = static_cast<uint8_t*>(dst);
+  with_src(x.src, [&](auto src) {
+    constexpr GemmIntSrc S = decltype(src)::value;
+    using P = GemmIntPanel;
+    switch (panel) {
+      case P::s32_k1:
+        return pack_rows_src<P::s32_k1, S>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, out);
+      case P::s16_k2:
+        return pack_rows_src<P::s16_k2, S>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, out);
+      case P::u8s8_k4:
+        return pack_rows_src<P::u8s8_k4, S>(rows_tile, is_b, a_offset, x, r0, rows, p0, k, out);
+      case P::s8_amx:
+        return pack_rows_amx<S>(rows_tile, is_b, x, r0, rows, p0, k, out);
     }
-  }
+  });
 }
 
 }  // namespace lowbit

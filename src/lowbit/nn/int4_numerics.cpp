@@ -205,19 +205,11 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
         const int64_t rows = std::min(kRows, i1 - g);
         double sd[kRows] = {};
         const float* d = dyp + g * n;
-        if (rows == kRows) {
-          for (int64_t j = 0; j < n; ++j)
-            for (int64_t r = 0; r < kRows; ++r) {
-              const double v = d[r * n + j];
-              sd[r] += v * v;
-            }
-        } else {
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t j = 0; j < n; ++j) {
-              const double v = d[r * n + j];
-              sd[r] += v * v;
-            }
-        }
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t r = 0; r < rows; ++r) {
+            const double v = d[r * n + j];
+            sd[r] += v * v;
+          }
         for (int64_t r = 0; r < rows; ++r) {
           const uint8_t* row = xqp + (g + r) * row_bytes;
           int64_t sx = 0;

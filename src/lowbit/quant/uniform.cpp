@@ -107,6 +107,23 @@ void intn_run(const float* x, int64_t n, int64_t flat0, float s, const QFormat& 
     else k.sr_s16(x, n, s, qmax, rng.seed(), rng.stream(), pos0, q);
   }
 }
+
+// Integer codes at one scale for the whole tensor, stored as they come: contiguous rows can go
+// through intn_run as one run (the stochastic-rounding words follow the flat position, so the
+// codes are those of a run per row, without each row's call and head/tail handling).
+bool one_scale_intn(const QFormat& f) {
+  return f.gran == Granularity::tensor && f.encoding == Encoding::intn && !packed4(f);
+}
+
+// one_scale_intn codes of rows [r0, r1) of the row-major (rows, cols) x at scale s.
+void intn_rows(const float* x, int64_t r0, int64_t r1, int64_t cols, float s, const QFormat& f,
+               const Rng& rng, Tensor& codes) {
+  const int64_t flat0 = r0 * cols, n = (r1 - r0) * cols;
+  if (f.storage == DType::i8)
+    intn_run(x + flat0, n, flat0, s, f, rng, codes.data<int8_t>() + flat0);
+  else
+    intn_run(x + flat0, n, flat0, s, f, rng, codes.data<int16_t>() + flat0);
+}
 }  // namespace
 
 Tensor quantize_amax(const Tensor& x, const QFormat& f) {
@@ -148,11 +165,7 @@ QTensor quantize_tensor_intn(const Tensor& x, const QFormat& f, uint64_t seed, u
     if (!std::isfinite(m)) return;  // reported below
     const float scale = group_scale(m, f);
     team_for<kTeam>(chunks, [&](int64_t c) {
-      const int64_t flat0 = c * grain * cols, n = (std::min(rows, (c + 1) * grain) - c * grain) * cols;
-      if (f.storage == DType::i8)
-        intn_run(px + flat0, n, flat0, scale, f, rng, q.codes.data<int8_t>() + flat0);
-      else
-        intn_run(px + flat0, n, flat0, scale, f, rng, q.codes.data<int16_t>() + flat0);
+      intn_rows(px, c * grain, std::min(rows, (c + 1) * grain), cols, scale, f, rng, q.codes);
     });
   });
   const float m = amax_of();
@@ -166,8 +179,7 @@ QTensor quantize_tensor_intn(const Tensor& x, const QFormat& f, uint64_t seed, u
 QTensor quantize(const Tensor& x, const QFormat& f, uint64_t seed, uint64_t stream) {
   qformat_check("quantize", f);
   check_dtype("quantize", "input", x, DType::f32);
-  if (f.gran == Granularity::tensor && f.encoding == Encoding::intn && !packed4(f))
-    return quantize_tensor_intn(x, f, seed, stream);
+  if (one_scale_intn(f)) return quantize_tensor_intn(x, f, seed, stream);
   return quantize_with_amax(x, f, quantize_amax(x, f), seed, stream);
 }
 
@@ -194,19 +206,9 @@ QTensor quantize_with_amax(const Tensor& x, const QFormat& f, const Tensor& amax
   const int64_t packed_cols = (cols + 1) / 2;
   q.codes = packed4(f) ? Tensor::empty({rows, packed_cols}, DType::u8) : Tensor::empty({rows, cols}, f.storage);
   const Rng rng(seed, stream);
-  // One scale for the whole tensor and codes stored as they come: a chunk of contiguous rows is
-  // one run (the words of stochastic rounding follow the flat position, so the codes are those of
-  // a run per row, without each row's call and head/tail handling).
-  const bool one_run = f.gran == Granularity::tensor && f.encoding == Encoding::intn && !packed4(f);
+  const bool one_run = one_scale_intn(f);
   parallel_for(rows, rows_per_chunk(cols), [&](int64_t r0, int64_t r1) {
-    if (one_run) {
-      const int64_t flat0 = r0 * cols, n = (r1 - r0) * cols;
-      if (f.storage == DType::i8)
-        intn_run(px + flat0, n, flat0, ps[0], f, rng, q.codes.data<int8_t>() + flat0);
-      else
-        intn_run(px + flat0, n, flat0, ps[0], f, rng, q.codes.data<int16_t>() + flat0);
-      return;
-    }
+    if (one_run) return intn_rows(px, r0, r1, cols, ps[0], f, rng, q.codes);
     std::vector<int8_t> tmp(packed4(f) ? cols : 0);
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = px + r * cols;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/nn/embedding.h"
@@ -137,11 +136,10 @@ void dfp_fake_quantize(float* x, int64_t n, int bits) {
   LB_CHECK(bits >= 2 && bits <= 16, "[dfp_fake_quantize] bits = ", bits, ", expected 2..16");
   // NaN skipped; the max of chunk maxima is the max, whatever threads take the chunks.
   const auto absmax = blockwise_kernels().chosen().absmax;
-  constexpr int64_t kChunk = int64_t{1} << 16;
-  std::vector<float> part(static_cast<size_t>((n + kChunk - 1) / kChunk), 0.0f);
-  parallel_for(n, kChunk, [&](int64_t b, int64_t e) { part[b / kChunk] = absmax(x + b, e - b); });
   float amax = 0.0f;
-  for (float v : part) amax = std::fmax(amax, v);
+  parallel_reduce_chunks<float>(
+      n, int64_t{1} << 16, 1, [&](int64_t b, int64_t e, float* m) { *m = absmax(x + b, e - b); },
+      [&](const float* m) { amax = std::fmax(amax, *m); });
   if (!(amax > 0) || !std::isfinite(amax)) return;  // all zero (or non-finite: the trainer reports it)
   const int32_t qmax = (1 << (bits - 1)) - 1;
   const float s = std::exp2(std::ceil(std::log2(amax / static_cast<float>(qmax))));

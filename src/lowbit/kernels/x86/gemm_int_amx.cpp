@@ -9,36 +9,15 @@
 #include <cstring>
 
 #include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/x86/amx_tiles.h"
 #include "lowbit/kernels/x86/gemm_int_store_avx512.h"
 
 namespace lowbit {
 
-namespace {
-constexpr int kMr = 32, kNr = 32;
-
-// Palette 1; tiles 0-3 the accumulators (C[0..1][0..1]), 4-5 A's two 16-row halves, 6-7 B's two
-// 16-column halves: every tile 16 rows of 64 bytes.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-}  // namespace
-
 // LDTILECFG (and even STTILECFG, to check) costs hundreds of cycles, as much as a 32 x 32 x 768
 // tile, so it runs once per thread and GEMM (GemmIntKernel::prepare), not per tile.
 void gemm_s8amx_prepare_amx() {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  // GCC 12's _tile_loadconfig tells the compiler it reads less than the 64 bytes, so without
-  // this barrier the row and column sizes above are dropped as dead stores (and tiles fault).
-  __asm__ volatile("" : : "r"(&cfg) : "memory");
-  _tile_loadconfig(&cfg);
+  amx_load_tiles_16x64();
 }
 
 void gemm_s8amx_finish_amx() {
@@ -46,6 +25,8 @@ void gemm_s8amx_finish_amx() {
 }
 
 namespace {
+constexpr int kMr = 32, kNr = 32;
+
 // The 32 x 32 products into the accumulator tiles (exact modulo 2^32: TDPBSSD's int32 adds wrap).
 void tile_products(int64_t k, const int8_t* a, const int8_t* b) {
   _tile_zero(0);

@@ -5,18 +5,12 @@
 #include <cstdint>
 
 #include "lowbit/kernels/peak.h"
+#include "lowbit/kernels/x86/amx_tiles.h"
 
 namespace lowbit {
 
 int64_t peak_tdpbssd_amx(int64_t iters, int32_t* sink) {
-  struct alignas(64) {
-    uint8_t palette = 1, start_row = 0;
-    uint8_t reserved[14] = {};
-    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
-    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
-  } cfg;
-  __asm__ volatile("" : : "r"(&cfg) : "memory");  // see gemm_s8amx_prepare_amx
-  _tile_loadconfig(&cfg);
+  amx_load_tiles_16x64();
   alignas(64) int8_t src[16 * 64];
   for (int i = 0; i < 16 * 64; ++i) src[i] = static_cast<int8_t>(i % 7 - 3);
   _tile_loadd(4, src, 64);

@@ -1,5 +1,5 @@
 // Philox4x32-10 (core/rng.cpp's philox4x32) on 8 consecutive blocks at once (AVX2) and, in files
-// built with -mavx512f, on 16 (AVX-512), shared by the kernels that draw counter-based random
+// built with -mavx512f, on 32 (AVX-512: two interleaved runs of 16), shared by the kernels that draw counter-based random
 // words, with the one walk over positions they all use (for_each_words). Include only from files
 // compiled with at least -mavx2; internal linkage only (an unnamed namespace), so no ISA copy can
 // leak into baseline code through the linker.
@@ -68,7 +68,8 @@ struct Philox8 {
 };
 
 #ifdef __AVX512F__
-// philox8 on 16 blocks: lane b of c[w] = word w of block j0 + b (j0, j0 + 15 share high words).
+// philox8 on 16 * kSets blocks: lane b of c[s][w] = word w of block j0 + 16 s + b (j0 and the
+// last block share high words).
 // Each half of the blocks runs with its words in the low halves of 64-bit lanes: VPMULUDQ reads
 // only those and leaves the full product, so lo is the product itself and hi one shift, with no
 // blends (the high halves carry garbage that never reaches a low half); one permute per word
@@ -118,20 +119,9 @@ inline void words_in_order(const __m512i c[4], __m512i out[4]) {
   out[3] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
 }
 
-// The 16-block generator (64 words, w[t] holding 16 of them).
-struct Philox16 {
-  using V = __m512i;
-  static constexpr int kBlocks = 16, kLanes = 16;
-  static void store(uint32_t* out, V w) { _mm512_storeu_si512(out, w); }
-  static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[4]) {
-    V c[1][4];
-    philox16_sets<1>(key, ctr_hi, j0, c);
-    words_in_order(c[0], w);
-  }
-};
-
-// 32 blocks (128 words) as two Philox16 runs whose rounds interleave: twice the independent
-// multiplies in flight (a round is a chain of VPMULUDQ, shift and XOR).
+// 32 blocks (128 words, w[t] holding 16 of them) as two 16-block runs whose rounds interleave:
+// twice the independent multiplies in flight of one run (a round is a chain of VPMULUDQ, shift
+// and XOR), +13 % stochastic rounding on the Sapphire Rapids-class VM.
 struct Philox32 {
   using V = __m512i;
   static constexpr int kBlocks = 32, kLanes = 16;
@@ -147,9 +137,9 @@ struct Philox32 {
 
 // Walks positions pos0 .. pos0 + n - 1 of the (seed, stream) word sequence: body(i, w) for each
 // run of 4 * P::kBlocks positions starting at offset i, w[t] holding the run's words
-// t * P::kLanes .. t * P::kLanes + kLanes - 1 in order; ref(i, len) for what the generator does not take (the head up to a block boundary,
-// the tail, and any run across a change of the counter's high word), so a kernel's reference
-// fills those.
+// t * P::kLanes .. t * P::kLanes + kLanes - 1 in order; ref(i, len) for what the generator does
+// not take (the head up to a block boundary, the tail, and any run across a change of the
+// counter's high word), so a kernel's reference fills those.
 template <class P, class Ref, class Body>
 inline void for_each_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, Ref ref,
                            Body body) {
