@@ -95,7 +95,7 @@ void gemm_s8amx_micro_f32_amx(int64_t k, const void* a, const void* b, const Gem
 
 // Software-pipelined over the column: tile t's products are issued before tile t - 1's epilogue,
 // so the AMX unit multiplies while the vector units scale and store (the f32 stores of a K = 384
-// tile take as long as its products; an uncommitted probe: 1.2-1.5 -> 2.4-2.6 TOP/s).
+// tile take about as long as its products).
 void gemm_s8amx_micro_f32_rows_amx(int64_t k, const void* a, int64_t a_stride, const void* b,
                                    const GemmIntEpilogue& e, int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && n >= 0 && n <= kNr);
