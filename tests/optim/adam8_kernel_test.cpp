@@ -149,7 +149,9 @@ TEST(Adam8Kernel, AffineDecodeIsTheMap) {
 
 TEST(Adam8Kernel, FamilyHasAvx2AndRefLast) {
   EXPECT_EQ(adam8_kernels().all().back().isa, Isa::scalar);
-  if (cpu_supports(Isa::avx2)) EXPECT_EQ(adam8_kernels().runnable().size(), cpu_supports(Isa::avx512) ? 3u : 2u);
+  if (cpu_supports(Isa::avx2))
+    EXPECT_EQ(adam8_kernels().runnable().size(),
+              cpu_supports(Isa::amx) ? 4u : cpu_supports(Isa::avx512) ? 3u : 2u);
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ void adam_update_block_f32(const optim::AdamCoeffs<float>& k, int64_t n, float* 
 
 const KernelFamily<Adam8Kernel>& adam8_kernels() {
   static const KernelFamily<Adam8Kernel> f(
-      "adam8_block", {{"adam8_block_avx512", Isa::avx512, adam8_block_avx512},
+      "adam8_block", {{"adam8_block_avx512_gather", Isa::amx, adam8_block_avx512_gather},
+                      {"adam8_block_avx512", Isa::avx512, adam8_block_avx512},
                       {"adam8_block_avx2", Isa::avx2, adam8_block_avx2},
                       {"adam8_block_ref", Isa::scalar, adam8_block_ref}});
   return f;

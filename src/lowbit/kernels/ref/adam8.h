@@ -48,6 +48,11 @@ void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblo
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
 void adam8_block_avx512(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                         const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
+// The same with the states decoded by a table gather: registered under Isa::amx, which marks the
+// Intel cores (Sapphire Rapids on) where that is the faster decode (adam8_avx512.cpp).
+void adam8_block_avx512_gather(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock,
+                               float* p, const float* g, const Blockwise8Span& m,
+                               const Blockwise8Span& v);
 
 const KernelFamily<Adam8Kernel>& adam8_kernels();
 
