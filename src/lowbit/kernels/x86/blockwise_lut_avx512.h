@@ -1,0 +1,43 @@
+// The lookup-table encode of blockwise_lut.h on 16 normalised values (blockwise_encode_lut_avx512,
+// and adam8_block_avx512's own encode loop). Include only from files built with -mavx512f;
+// internal linkage only, as philox_x86.h.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "lowbit/kernels/ref/blockwise_lut.h"
+
+namespace lowbit {
+namespace {
+
+// The table lookup of blockwise_lut.h for 16 normalised values, as int32 codes.
+inline __m512i lut_encode16(__m512 v, const uint32_t* lut) {
+  const __m512i b = _mm512_castps_si512(v);
+  const __m512i a = _mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF));
+  const __m512i neg = _mm512_srai_epi32(b, 31);
+  __m512i j = _mm512_srli_epi32(a, 16);
+  j = _mm512_min_epi32(_mm512_max_epi32(j, _mm512_set1_epi32(kLutFirst)),
+                       _mm512_set1_epi32(kLutLast));
+  __m512i idx = _mm512_sub_epi32(j, _mm512_set1_epi32(kLutFirst));
+  idx = _mm512_add_epi32(idx, _mm512_and_si512(neg, _mm512_set1_epi32(kLutBuckets)));
+  // A zmm gather costs ~19 cycles on Zen 4, still less than 16 scalar loads through memory.
+  const __m512i e = _mm512_i32gather_epi32(idx, reinterpret_cast<const int*>(lut), 4);
+  const __m512i low =
+      _mm512_or_si512(_mm512_and_si512(a, _mm512_set1_epi32(0xFFFF)), _mm512_set1_epi32(0x10000));
+  __m512i hit =
+      _mm512_srli_epi32(_mm512_sub_epi32(low, _mm512_and_si512(e, _mm512_set1_epi32(0x1FFFF))), 16);
+  hit = _mm512_sub_epi32(_mm512_xor_si512(hit, neg), neg);  // -hit for negative values
+  const __m512i code = _mm512_add_epi32(_mm512_srli_epi32(e, 17), hit);
+  const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32(0x7F800000));
+  return _mm512_mask_mov_epi32(code, nan, _mm512_setzero_si512());
+}
+
+// Codes are 0..255: the unsigned saturating narrowing is a plain one.
+inline void store_codes16(uint8_t* out, __m512i code) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtusepi32_epi8(code));
+}
+
+}  // namespace
+}  // namespace lowbit
