@@ -81,7 +81,12 @@ struct TableSet {
   DynamicAffine affine;
   DynamicTables t;
   explicit TableSet(DynamicMap w) : lut(build_lut(dynamic_thresholds(w))), affine(build_affine(w)) {
-    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), &affine};
+    bool flat = true;  // the negative row holds +0's entry throughout
+    for (int32_t i = 0; i < kLutBuckets; ++i) flat = flat && lut[kLutBuckets + i] == lut[0];
+    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), &affine, flat};
+    LB_CHECK(flat == (w == DynamicMap::unsigned_map), "[blockwise8] the ",
+             w == DynamicMap::unsigned_map ? "unsigned" : "signed", " map's negative codes are ",
+             flat ? "" : "not ", "all code(+0)");
   }
 };
 

@@ -43,6 +43,9 @@ struct DynamicTables {
   const float* thresholds;
   const uint32_t* lut;  // 2 * kLutBuckets entries
   const DynamicAffine* affine;
+  // Every value below +0 (-0 and NaNs with the sign bit included) has code(+0) and +0's lookup
+  // entry is lut[0]: the unsigned map. The AVX-512 encode then skips the sign (checked when built).
+  bool negatives_as_zero;
 };
 const DynamicTables& dynamic_tables(DynamicMap which);
 

@@ -21,8 +21,6 @@ namespace lowbit {
 
 namespace {
 
-constexpr auto kPrefetchHint = _MM_HINT_T1;
-
 struct Vk {
   __m512 w1, b2, w2, bc, eps, ss, df, l2;
   explicit Vk(const optim::AdamCoeffs<float>& k)
@@ -51,6 +49,7 @@ inline __m512 div(__m512 a, __m512 b) {
 // The new codes of both states (blockwise_encode_lut_avx512's arithmetic, 16 of each per step),
 // prefetching the len values after this quantization block (p, g and both code arrays): the
 // memory streams would otherwise idle while this phase runs from L1.
+template <bool kVNonneg>
 void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8Span& m,
                  const Blockwise8Span& v, int64_t b, int64_t off, const float* pb, const float* gb) {
   const float am = m.absmax[b], av = v.absmax[b];
@@ -59,16 +58,16 @@ void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8
   uint8_t *cm = m.codes + off, *cv = v.codes + off;
   int64_t i = 0;
   for (; i + 16 <= len; i += 16) {
-    _mm_prefetch(reinterpret_cast<const char*>(pb + len + i), kPrefetchHint);
-    _mm_prefetch(reinterpret_cast<const char*>(gb + len + i), kPrefetchHint);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + len + i), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(gb + len + i), _MM_HINT_T1);
     if ((i & 63) == 0) {
-      _mm_prefetch(reinterpret_cast<const char*>(cm + len + i), kPrefetchHint);
-      _mm_prefetch(reinterpret_cast<const char*>(cv + len + i), kPrefetchHint);
+      _mm_prefetch(reinterpret_cast<const char*>(cm + len + i), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(cv + len + i), _MM_HINT_T1);
     }
     const __m512 xm = zm ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sm + i), dm);
     const __m512 xv = zv ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sv + i), dv);
     store_codes16(cm + i, lut_encode16(xm, m.t->lut));
-    store_codes16(cv + i, lut_encode16(xv, v.t->lut));
+    store_codes16(cv + i, lut_encode16<kVNonneg>(xv, v.t->lut));
   }
   blockwise_encode_ref(sm + i, len - i, am, m.t->thresholds, cm + i);
   blockwise_encode_ref(sv + i, len - i, av, v.t->thresholds, cv + i);
@@ -130,7 +129,10 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;
     if constexpr (kGather) {
-      encode_both(sm, sv, len, m, v, b, off, pb, gb);
+      if (v.t->negatives_as_zero)
+        encode_both<true>(sm, sv, len, m, v, b, off, pb, gb);
+      else
+        encode_both<false>(sm, sv, len, m, v, b, off, pb, gb);
     } else {
       blockwise_encode_lut_avx512(sm, len, new_m, *m.t, m.codes + off);
       blockwise_encode_lut_avx512(sv, len, new_v, *v.t, v.codes + off);

@@ -12,24 +12,30 @@
 namespace lowbit {
 namespace {
 
-// The table lookup of blockwise_lut.h for 16 normalised values, as int32 codes.
+// The table lookup of blockwise_lut.h for 16 normalised values, as int32 codes. kNonneg: the
+// table has negatives_as_zero, so a value with the sign bit set goes to the first bucket of the
+// positive row (its arithmetic shift is negative) and needs no sign handling.
+template <bool kNonneg = false>
 inline __m512i lut_encode16(__m512 v, const uint32_t* lut) {
   const __m512i b = _mm512_castps_si512(v);
-  const __m512i a = _mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF));
+  const __m512i a = kNonneg ? b : _mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF));
   const __m512i neg = _mm512_srai_epi32(b, 31);
-  __m512i j = _mm512_srli_epi32(a, 16);
+  __m512i j = kNonneg ? _mm512_srai_epi32(b, 16) : _mm512_srli_epi32(a, 16);
   j = _mm512_min_epi32(_mm512_max_epi32(j, _mm512_set1_epi32(kLutFirst)),
                        _mm512_set1_epi32(kLutLast));
   __m512i idx = _mm512_sub_epi32(j, _mm512_set1_epi32(kLutFirst));
-  idx = _mm512_add_epi32(idx, _mm512_and_si512(neg, _mm512_set1_epi32(kLutBuckets)));
+  if constexpr (!kNonneg)
+    idx = _mm512_add_epi32(idx, _mm512_and_si512(neg, _mm512_set1_epi32(kLutBuckets)));
   // A zmm gather costs ~19 cycles on Zen 4, still less than 16 scalar loads through memory.
   const __m512i e = _mm512_i32gather_epi32(idx, reinterpret_cast<const int*>(lut), 4);
   const __m512i low =
       _mm512_or_si512(_mm512_and_si512(a, _mm512_set1_epi32(0xFFFF)), _mm512_set1_epi32(0x10000));
   __m512i hit =
       _mm512_srli_epi32(_mm512_sub_epi32(low, _mm512_and_si512(e, _mm512_set1_epi32(0x1FFFF))), 16);
-  hit = _mm512_sub_epi32(_mm512_xor_si512(hit, neg), neg);  // -hit for negative values
+  if constexpr (!kNonneg)
+    hit = _mm512_sub_epi32(_mm512_xor_si512(hit, neg), neg);  // -hit for negative values
   const __m512i code = _mm512_add_epi32(_mm512_srli_epi32(e, 17), hit);
+  // Signed compare: a negative NaN (kNonneg) is below and already has code 0.
   const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32(0x7F800000));
   return _mm512_mask_mov_epi32(code, nan, _mm512_setzero_si512());
 }
