@@ -56,6 +56,7 @@ void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8
   const bool zm = !(am > 0.0f), zv = !(av > 0.0f);
   const __m512 dm = _mm512_set1_ps(zm ? 1.0f : am), dv = _mm512_set1_ps(zv ? 1.0f : av);
   uint8_t *cm = m.codes + off, *cv = v.codes + off;
+  const uint32_t *lut_m = m.t->lut, *lut_v = v.t->lut;  // not reloaded after each code store
   int64_t i = 0;
   for (; i + 16 <= len; i += 16) {
     _mm_prefetch(reinterpret_cast<const char*>(pb + len + i), _MM_HINT_T1);
@@ -66,8 +67,8 @@ void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8
     }
     const __m512 xm = zm ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sm + i), dm);
     const __m512 xv = zv ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sv + i), dv);
-    store_codes16(cm + i, lut_encode16(xm, m.t->lut));
-    store_codes16(cv + i, lut_encode16<kVNonneg>(xv, v.t->lut));
+    store_codes16(cm + i, lut_encode16(xm, lut_m));
+    store_codes16(cv + i, lut_encode16<kVNonneg>(xv, lut_v));
   }
   blockwise_encode_ref(sm + i, len - i, am, m.t->thresholds, cm + i);
   blockwise_encode_ref(sv + i, len - i, av, v.t->thresholds, cv + i);
