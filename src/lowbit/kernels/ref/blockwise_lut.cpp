@@ -20,33 +20,46 @@ uint8_t code_of_bits(uint32_t bits, const float* thresholds) {
   return c;
 }
 
+// Whether every bucket of shift s spans at most one threshold.
+bool buckets_fit(const float* thresholds, int s) {
+  for (uint32_t sign = 0; sign < 2; ++sign)
+    for (int32_t j = lut_first(s); j <= lut_last(s); ++j) {
+      const uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << s;
+      if (std::abs(code_of_bits(lo, thresholds) - code_of_bits(lo | ((1u << s) - 1), thresholds)) > 1)
+        return false;
+    }
+  return true;
+}
+
 // Per bucket: the code at its first float and where (if anywhere) the code changes. The
 // reference code is monotone in the bits within one sign, so bisection finds the step.
-std::vector<uint32_t> build_lut(const float* thresholds) {
-  std::vector<uint32_t> lut(2 * kLutBuckets);
+std::vector<uint32_t> build_lut(const float* thresholds, int s) {
+  const int32_t first = lut_first(s), buckets = lut_buckets(s);
+  const uint32_t none = 1u << s;
+  std::vector<uint32_t> lut(2 * buckets);
   for (uint32_t sign = 0; sign < 2; ++sign) {
-    uint32_t* row = lut.data() + sign * kLutBuckets;
-    for (int32_t j = kLutFirst; j <= kLutLast; ++j) {
-      uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << 16;
-      uint8_t c_lo = code_of_bits(lo, thresholds), c_hi = code_of_bits(lo | 0xFFFF, thresholds);
+    uint32_t* row = lut.data() + sign * buckets;
+    for (int32_t j = first; j <= lut_last(s); ++j) {
+      uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << s;
+      uint8_t c_lo = code_of_bits(lo, thresholds), c_hi = code_of_bits(lo | (none - 1), thresholds);
       LB_ASSERT(std::abs(c_hi - c_lo) <= 1);  // at most one threshold per bucket
-      uint32_t step = 0x10000;
+      uint32_t step = none;
       if (c_hi != c_lo) {
-        uint32_t a = 0, b = 0xFFFF;  // code(lo | a) == c_lo, code(lo | b) != c_lo
+        uint32_t a = 0, b = none - 1;  // code(lo | a) == c_lo, code(lo | b) != c_lo
         while (b - a > 1) {
           uint32_t mid = (a + b) / 2;
           (code_of_bits(lo | mid, thresholds) == c_lo ? a : b) = mid;
         }
         step = b;
       }
-      row[j - kLutFirst] = static_cast<uint32_t>(c_lo) << 17 | step;
+      row[j - first] = static_cast<uint32_t>(c_lo) << 24 | step;
     }
     // The clamped ranges are constant: from +-0 to the first bucket, from the last one to inf.
-    const uint32_t s = sign << 31;
-    LB_ASSERT(code_of_bits(s, thresholds) == (row[0] >> 17) && (row[0] & 0x1FFFF) == 0x10000);
-    const uint32_t last = row[kLutBuckets - 1];
-    LB_ASSERT(code_of_bits(s | 0x7F800000u, thresholds) == (last >> 17));
-    LB_ASSERT((last & 0x1FFFF) == 0x10000);
+    const uint32_t sb = sign << 31;
+    LB_ASSERT(code_of_bits(sb, thresholds) == (row[0] >> 24) && (row[0] & 0xFFFFFF) == none);
+    const uint32_t top = row[buckets - 1];
+    LB_ASSERT(code_of_bits(sb | 0x7F800000u, thresholds) == (top >> 24));
+    LB_ASSERT((top & 0xFFFFFF) == none);
   }
   return lut;
 }
@@ -76,14 +89,22 @@ DynamicAffine build_affine(DynamicMap w) {
   return a;
 }
 
+int coarsest_shift(const float* thresholds) {
+  return buckets_fit(thresholds, 17) ? 17 : 16;
+}
+
 struct TableSet {
+  int shift;
   std::vector<uint32_t> lut;
   DynamicAffine affine;
   DynamicTables t;
-  explicit TableSet(DynamicMap w) : lut(build_lut(dynamic_thresholds(w))), affine(build_affine(w)) {
+  explicit TableSet(DynamicMap w)
+      : shift(coarsest_shift(dynamic_thresholds(w))),
+        lut(build_lut(dynamic_thresholds(w), shift)),
+        affine(build_affine(w)) {
     bool flat = true;  // the negative row holds +0's entry throughout
-    for (int32_t i = 0; i < kLutBuckets; ++i) flat = flat && lut[kLutBuckets + i] == lut[0];
-    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), &affine, flat};
+    for (int32_t i = 0; i < lut_buckets(shift); ++i) flat = flat && lut[lut_buckets(shift) + i] == lut[0];
+    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), shift, &affine, flat};
     LB_CHECK(flat == (w == DynamicMap::unsigned_map), "[blockwise8] the ",
              w == DynamicMap::unsigned_map ? "unsigned" : "signed", " map's negative codes are ",
              flat ? "" : "not ", "all code(+0)");

@@ -2,11 +2,14 @@
 // of blockwise_encode_ref (exact nearest map entry, ties to the lower code) with one table load
 // per value instead of eight dependent compares. The 8-bit optimizer state encodes with it.
 //
-// Table (DynamicTables::lut): for a normalised value v with float bits b, a = b & 0x7FFFFFFF,
-// bucket j = clamp(a >> 16, kLutFirst, kLutLast) (the exponent and the top 7 mantissa bits),
-// e = lut[(b >> 31) * kLutBuckets + j - kLutFirst] = code << 17 | step, hit = (a & 0xFFFF) >= step,
-// code(v) = code + (v < 0 ? -hit : hit), NaN -> 0. A bucket spans at most one threshold (checked
-// when the table is built; step = 0x10000 when it spans none); the clamped ranges span none.
+// Table (DynamicTables::lut, bucket shift s = DynamicTables::lut_shift, 16 or 17): for a
+// normalised value v with float bits b, a = b & 0x7FFFFFFF, bucket j = clamp(a >> s, first, last)
+// (the exponent and the top 23 - s mantissa bits; first = lut_first(s), |v| < 2^-24, and
+// last = lut_last(s), |v| >= 2), e = lut[(b >> 31) * buckets + j - first] = code << 24 | step,
+// hit = (a & (2^s - 1)) >= step, code(v) = code + (v < 0 ? -hit : hit), NaN -> 0. Each map takes
+// the coarsest s whose buckets span at most one threshold (the signed map 17, the unsigned 16:
+// its top decade is twice as dense), so the tables the 8-bit optimizer reads stay in L1; step =
+// 2^s when a bucket spans none; the clamped ranges span none (both checked when built).
 #pragma once
 
 #include <cstdint>
@@ -16,9 +19,10 @@
 
 namespace lowbit {
 
-inline constexpr int32_t kLutFirst = 103 << 7;  // |v| < 2^-23 (1.2e-7): below the first threshold
-inline constexpr int32_t kLutLast = 128 << 7;   // |v| >= 2: above the last threshold
-inline constexpr int32_t kLutBuckets = kLutLast - kLutFirst + 1;
+// Bucket bounds for shift s: below 2^-24 every value has the code of 0, from 2 on the top code.
+constexpr int32_t lut_first(int s) { return static_cast<int32_t>(0x33800000u >> s); }
+constexpr int32_t lut_last(int s) { return static_cast<int32_t>(0x40000000u >> s); }
+constexpr int32_t lut_buckets(int s) { return lut_last(s) - lut_first(s) + 1; }
 
 // Decoding without a table load (dynamic_decode_affine): the map value of code c from its
 // decade's line A + B * k, evaluated as a double-float. Signed map: u = |c - 127|; unsigned:
@@ -41,7 +45,8 @@ float dynamic_decode_affine(uint8_t code, const DynamicAffine& a);
 struct DynamicTables {
   const float* map;
   const float* thresholds;
-  const uint32_t* lut;  // 2 * kLutBuckets entries
+  const uint32_t* lut;  // 2 * lut_buckets(lut_shift) entries
+  int lut_shift;        // 16 or 17
   const DynamicAffine* affine;
   // Every value below +0 (-0 and NaNs with the sign bit included) has code(+0) and +0's lookup
   // entry is lut[0]: the unsigned map. The AVX-512 encode then skips the sign (checked when built).

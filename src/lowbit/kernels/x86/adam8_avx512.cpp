@@ -48,8 +48,9 @@ inline __m512 div(__m512 a, __m512 b) {
 
 // The new codes of both states (blockwise_encode_lut_avx512's arithmetic, 16 of each per step),
 // prefetching the len values after this quantization block (p, g and both code arrays): the
-// memory streams would otherwise idle while this phase runs from L1.
-template <bool kVNonneg>
+// memory streams would otherwise idle while this phase runs from L1. kSM, kNM / kSV, kNV: the
+// two tables' lookup kinds (with_lut_kind).
+template <int kSM, bool kNM, int kSV, bool kNV>
 void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8Span& m,
                  const Blockwise8Span& v, int64_t b, int64_t off, const float* pb, const float* gb) {
   const float am = m.absmax[b], av = v.absmax[b];
@@ -67,11 +68,24 @@ void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8
     }
     const __m512 xm = zm ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sm + i), dm);
     const __m512 xv = zv ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sv + i), dv);
-    store_codes16(cm + i, lut_encode16(xm, lut_m));
-    store_codes16(cv + i, lut_encode16<kVNonneg>(xv, lut_v));
+    store_codes16(cm + i, lut_encode16<kSM, kNM>(xm, lut_m));
+    store_codes16(cv + i, lut_encode16<kSV, kNV>(xv, lut_v));
   }
   blockwise_encode_ref(sm + i, len - i, am, m.t->thresholds, cm + i);
   blockwise_encode_ref(sv + i, len - i, av, v.t->thresholds, cv + i);
+}
+
+using EncodeBothFn = void (*)(const float*, const float*, int64_t, const Blockwise8Span&,
+                              const Blockwise8Span&, int64_t, int64_t, const float*, const float*);
+
+// The encode_both instance for the two states' tables, picked once per call (a lambda that
+// captured the block's locals would keep them out of registers).
+EncodeBothFn encode_both_for(const DynamicTables& tm, const DynamicTables& tv) {
+  return with_lut_kind(tm, [&tv]<int kSM, bool kNM>() {
+    return with_lut_kind(tv, []<int kSV, bool kNV>() -> EncodeBothFn {
+      return &encode_both<kSM, kNM, kSV, kNV>;
+    });
+  });
 }
 
 // max over lanes holding no NaN.
@@ -85,6 +99,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
   alignas(64) float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
   const Vk c(k);
   const AffineV dm(*m.t->affine), dv(*v.t->affine);
+  const EncodeBothFn encode = kGather ? encode_both_for(*m.t, *v.t) : nullptr;
   const float *map_m = m.t->map, *map_v = v.t->map;
   
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
@@ -130,10 +145,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;
     if constexpr (kGather) {
-      if (v.t->negatives_as_zero)
-        encode_both<true>(sm, sv, len, m, v, b, off, pb, gb);
-      else
-        encode_both<false>(sm, sv, len, m, v, b, off, pb, gb);
+      encode(sm, sv, len, m, v, b, off, pb, gb);
     } else {
       blockwise_encode_lut_avx512(sm, len, new_m, *m.t, m.codes + off);
       blockwise_encode_lut_avx512(sv, len, new_v, *v.t, v.codes + off);

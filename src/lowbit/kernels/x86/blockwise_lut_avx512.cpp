@@ -11,14 +11,14 @@ namespace lowbit {
 
 namespace {
 
-template <bool kNonneg>
+template <int kS, bool kNonneg>
 int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut, uint8_t* codes) {
   const bool zero = !(absmax > 0.0f);
   const __m512 div = _mm512_set1_ps(zero ? 1.0f : absmax);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 v = zero ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_loadu_ps(x + i), div);
-    store_codes16(codes + i, lut_encode16<kNonneg>(v, lut));
+    store_codes16(codes + i, lut_encode16<kS, kNonneg>(v, lut));
   }
   return i;
 }
@@ -27,8 +27,9 @@ int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut,
 
 void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                  uint8_t* codes) {
-  const int64_t i = t.negatives_as_zero ? encode_run<true>(x, n, absmax, t.lut, codes)
-                                        : encode_run<false>(x, n, absmax, t.lut, codes);
+  const int64_t i = with_lut_kind(t, [&]<int kS, bool kNonneg>() {
+    return encode_run<kS, kNonneg>(x, n, absmax, t.lut, codes);
+  });
   blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);
 }
 
