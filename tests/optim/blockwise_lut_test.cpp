@@ -65,6 +65,17 @@ TEST(BlockwiseLut, EncodeMatchesReferenceExactly) {
   }
 }
 
+// The lookup kinds the encoders dispatch on (with_lut_kind): the signed map at 6 mantissa bits
+// per bucket with a negative row, the unsigned one at 7 without (its negatives are all code 0).
+TEST(BlockwiseLut, EachMapHasItsLookupKind) {
+  const DynamicTables& s = dynamic_tables(DynamicMap::signed_map);
+  const DynamicTables& u = dynamic_tables(DynamicMap::unsigned_map);
+  EXPECT_EQ(s.lut_shift, 17);
+  EXPECT_FALSE(s.negatives_as_zero);
+  EXPECT_EQ(u.lut_shift, 16);
+  EXPECT_TRUE(u.negatives_as_zero);
+}
+
 TEST(BlockwiseLut, FamilyHasAvx2AndRefLast) {
   EXPECT_EQ(blockwise_lut_kernels().all().back().isa, Isa::scalar);
   if (cpu_supports(Isa::avx2)) {

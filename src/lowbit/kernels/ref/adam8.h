@@ -28,7 +28,9 @@ struct Blockwise8Span {
 // p, g: (n), 0 < n <= kAdam8MaxBlock; qblock divides kAdam8MaxBlock. For each quantization block:
 // m = map_m[code] * absmax (v alike), adam_update_block(k, ...), absmax = max |x| (NaN skipped),
 // codes = nearest code of x / absmax (ties to the lower code; all the code of 0.0 when absmax is
-// not > 0). p is updated in place.
+// not > 0). p is updated in place. Every variant gives the reference's bits, except that where p
+// becomes NaN its sign and payload are unspecified (x86 returns an operation's first NaN operand
+// and the compiler may order an addition's operands either way, in the reference too).
 using Adam8BlockFn = void (*)(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock,
                               float* p, const float* g, const Blockwise8Span& m,
                               const Blockwise8Span& v);
@@ -48,8 +50,8 @@ void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblo
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
 void adam8_block_avx512(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                         const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
-// The same with the states decoded by a table gather: registered under Isa::amx, which marks the
-// Intel cores (Sapphire Rapids on) where that is the faster decode (adam8_avx512.cpp).
+// The same with the states decoded by a table gather: needs AVX-512 only, registered under
+// Isa::amx as a marker of the Intel cores (Sapphire Rapids on) where it is faster (adam8_avx512.cpp).
 void adam8_block_avx512_gather(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock,
                                float* p, const float* g, const Blockwise8Span& m,
                                const Blockwise8Span& v);

@@ -102,8 +102,11 @@ struct TableSet {
       : shift(coarsest_shift(dynamic_thresholds(w))),
         lut(build_lut(dynamic_thresholds(w), shift)),
         affine(build_affine(w)) {
-    bool flat = true;  // the negative row holds +0's entry throughout
-    for (int32_t i = 0; i < lut_buckets(shift); ++i) flat = flat && lut[lut_buckets(shift) + i] == lut[0];
+    // The negative row holds +0's entry throughout, and that is code 0 (the reference's code of
+    // a NaN, which the sign-free lookup sends there when its sign bit is set).
+    bool flat = (lut[0] >> 24) == 0;
+    for (int32_t i = 0; i < lut_buckets(shift); ++i)
+      flat = flat && lut[lut_buckets(shift) + i] == lut[0];
     t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), shift, &affine, flat};
     LB_CHECK(flat == (w == DynamicMap::unsigned_map), "[blockwise8] the ",
              w == DynamicMap::unsigned_map ? "unsigned" : "signed", " map's negative codes are ",

@@ -1,16 +1,18 @@
 // AVX-512 fused 8-bit Adam(W) block: the AVX2 kernel (adam8_avx2.cpp, which explains the method)
 // on 16 lanes, with the 16-lane table encode (blockwise_encode_lut_avx512). The same IEEE
 // operations in the same order (-ffp-contract=off), so the bits match adam8_block_ref.
-// Two decodes: the map's decade lines (no table load; gathers are slow on Zen 4/5 and on Intel
-// cores under the GDS microcode mitigation) and a 16-lane gather of map[code] (on a Sapphire
-// Rapids core the lines' ~20 vector operations compete with the update's divisions for ports 0
-// and 5, the gather mostly uses load ports), with the update's divisions on ymm halves (div
-// below): the 22.7M-parameter step 50 -> 37 ms. The gather variant is registered under Isa::amx,
-// which marks exactly those cores.
+// Two variants. One decodes through the map's decade lines (no table load: gathers are slow on
+// Zen 4/5 and on Intel cores under the GDS microcode mitigation). The other, registered under
+// Isa::amx as a marker of Sapphire Rapids and later cores (fast gathers, no GDS mitigation; a
+// VM that withholds the tile state just gets the first), gathers map[code], since there the
+// lines' vector work competes with the update's divisions for ports 0 and 5; it also splits
+// those divisions into ymm halves and encodes both states in one prefetching loop. What each
+// gave: docs/DESIGN.md, 8-bit optimizer state.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
@@ -36,35 +38,42 @@ inline __m512 gather_decode16(const uint8_t* codes, const float* map, __m512 abs
   return _mm512_mul_ps(_mm512_i32gather_ps(c, map, 4), absmax);
 }
 
-// a / b, on Sapphire Rapids as two ymm divisions: with the gather decode the fused block runs
-// ~35 % faster so (VDIVPS zmm is three uops there, ymm one), with the same correctly rounded bits.
+// a / b, with kHalves as two ymm divisions (a zmm VDIVPS is three uops on Sapphire Rapids, a ymm
+// one one), the same correctly rounded bits.
 template <bool kHalves>
-inline __m512 div(__m512 a, __m512 b) {
+inline __m512 div_ps(__m512 a, __m512 b) {
   if constexpr (!kHalves) return _mm512_div_ps(a, b);
   const __m256 lo = _mm256_div_ps(_mm512_castps512_ps256(a), _mm512_castps512_ps256(b));
   const __m256 hi = _mm256_div_ps(_mm512_extractf32x8_ps(a, 1), _mm512_extractf32x8_ps(b, 1));
   return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
 }
 
-// The new codes of both states (blockwise_encode_lut_avx512's arithmetic, 16 of each per step),
-// prefetching the len values after this quantization block (p, g and both code arrays): the
-// memory streams would otherwise idle while this phase runs from L1. kSM, kNM / kSV, kNV: the
-// two tables' lookup kinds (with_lut_kind).
+// A software prefetch of the line at address + bytes; integer arithmetic, since the address may
+// lie past the end of the array (a prefetch never faults).
+inline void prefetch_after(const void* address, int64_t bytes) {
+  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(address) + bytes),
+               _MM_HINT_T1);
+}
+
+// The new codes of both states (blockwise_encode_lut_avx512's arithmetic, 16 of each per step)
+// for absmaxes am and av, prefetching the len values after this quantization block (p, g and
+// both code arrays): the memory streams would otherwise idle while this phase runs from L1.
+// kSM, kNM / kSV, kNV: the two tables' lookup kinds (with_lut_kind).
 template <int kSM, bool kNM, int kSV, bool kNV>
-void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8Span& m,
-                 const Blockwise8Span& v, int64_t b, int64_t off, const float* pb, const float* gb) {
-  const float am = m.absmax[b], av = v.absmax[b];
+void encode_both(const float* sm, const float* sv, int64_t len, float am, float av,
+                 const Blockwise8Span& m, const Blockwise8Span& v, int64_t off, const float* pb,
+                 const float* gb) {
   const bool zm = !(am > 0.0f), zv = !(av > 0.0f);
   const __m512 dm = _mm512_set1_ps(zm ? 1.0f : am), dv = _mm512_set1_ps(zv ? 1.0f : av);
   uint8_t *cm = m.codes + off, *cv = v.codes + off;
   const uint32_t *lut_m = m.t->lut, *lut_v = v.t->lut;  // not reloaded after each code store
   int64_t i = 0;
   for (; i + 16 <= len; i += 16) {
-    _mm_prefetch(reinterpret_cast<const char*>(pb + len + i), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(gb + len + i), _MM_HINT_T1);
+    prefetch_after(pb, 4 * (len + i));
+    prefetch_after(gb, 4 * (len + i));
     if ((i & 63) == 0) {
-      _mm_prefetch(reinterpret_cast<const char*>(cm + len + i), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(cv + len + i), _MM_HINT_T1);
+      prefetch_after(cm, len + i);
+      prefetch_after(cv, len + i);
     }
     const __m512 xm = zm ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sm + i), dm);
     const __m512 xv = zv ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sv + i), dv);
@@ -75,8 +84,9 @@ void encode_both(const float* sm, const float* sv, int64_t len, const Blockwise8
   blockwise_encode_ref(sv + i, len - i, av, v.t->thresholds, cv + i);
 }
 
-using EncodeBothFn = void (*)(const float*, const float*, int64_t, const Blockwise8Span&,
-                              const Blockwise8Span&, int64_t, int64_t, const float*, const float*);
+using EncodeBothFn = void (*)(const float*, const float*, int64_t, float, float,
+                              const Blockwise8Span&, const Blockwise8Span&, int64_t, const float*,
+                              const float*);
 
 // The encode_both instance for the two states' tables, picked once per call (a lambda that
 // captured the block's locals would keep them out of registers).
@@ -99,7 +109,8 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
   alignas(64) float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
   const Vk c(k);
   const AffineV dm(*m.t->affine), dv(*v.t->affine);
-  const EncodeBothFn encode = kGather ? encode_both_for(*m.t, *v.t) : nullptr;
+  EncodeBothFn encode = nullptr;
+  if constexpr (kGather) encode = encode_both_for(*m.t, *v.t);
   const float *map_m = m.t->map, *map_v = v.t->map;
   
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
@@ -125,8 +136,8 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
         pi = _mm512_mul_ps(pi, c.df);
       mi = _mm512_add_ps(mi, _mm512_mul_ps(c.w1, _mm512_sub_ps(gi, mi)));
       vi = _mm512_add_ps(_mm512_mul_ps(vi, c.b2), _mm512_mul_ps(_mm512_mul_ps(c.w2, gi), gi));
-      __m512 denom = _mm512_add_ps(div<kGather>(_mm512_sqrt_ps(vi), c.bc), c.eps);
-      pi = _mm512_add_ps(pi, div<kGather>(_mm512_mul_ps(c.ss, mi), denom));
+      __m512 denom = _mm512_add_ps(div_ps<kGather>(_mm512_sqrt_ps(vi), c.bc), c.eps);
+      pi = _mm512_add_ps(pi, div_ps<kGather>(_mm512_mul_ps(c.ss, mi), denom));
       _mm512_storeu_ps(pb + i, pi);
       _mm512_store_ps(sm + i, mi);
       _mm512_store_ps(sv + i, vi);
@@ -145,7 +156,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;
     if constexpr (kGather) {
-      encode(sm, sv, len, m, v, b, off, pb, gb);
+      encode(sm, sv, len, new_m, new_v, m, v, off, pb, gb);
     } else {
       blockwise_encode_lut_avx512(sm, len, new_m, *m.t, m.codes + off);
       blockwise_encode_lut_avx512(sv, len, new_v, *v.t, v.codes + off);
