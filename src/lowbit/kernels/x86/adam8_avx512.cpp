@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
@@ -46,13 +45,6 @@ inline __m512 div_ps(__m512 a, __m512 b) {
   const __m256 lo = _mm256_div_ps(_mm512_castps512_ps256(a), _mm512_castps512_ps256(b));
   const __m256 hi = _mm256_div_ps(_mm512_extractf32x8_ps(a, 1), _mm512_extractf32x8_ps(b, 1));
   return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-}
-
-// A software prefetch of the line at address + bytes; integer arithmetic, since the address may
-// lie past the end of the array (a prefetch never faults).
-inline void prefetch_after(const void* address, int64_t bytes) {
-  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(address) + bytes),
-               _MM_HINT_T1);
 }
 
 // The new codes of both states (blockwise_encode_lut_avx512's arithmetic, 16 of each per step)

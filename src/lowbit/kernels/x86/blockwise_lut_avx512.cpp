@@ -17,6 +17,7 @@ int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut,
   const __m512 div = _mm512_set1_ps(zero ? 1.0f : absmax);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    prefetch_after(x, 4 * (n + i));
     const __m512 v = zero ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_loadu_ps(x + i), div);
     store_codes16(codes + i, lut_encode16<kS, kNonneg>(v, lut));
   }

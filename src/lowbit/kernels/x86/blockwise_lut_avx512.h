@@ -61,6 +61,15 @@ inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
                              : fn.template operator()<16, false>();
 }
 
+// A software prefetch (to L2) of the line at address + bytes; integer arithmetic, since the
+// address may lie past the end of the array (a prefetch never faults). The encoders fetch the
+// values after their own while they work from L1, where a caller walking a tensor block by
+// block reads next: the memory stream would otherwise idle during the encode.
+inline void prefetch_after(const void* address, int64_t bytes) {
+  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(address) + bytes),
+               _MM_HINT_T1);
+}
+
 // Codes are 0..255: the unsigned saturating narrowing is a plain one.
 inline void store_codes16(uint8_t* out, __m512i code) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtusepi32_epi8(code));
