@@ -178,14 +178,16 @@ TEST(GemmInt, MicroKernelsMatchPanelLayout) {
     }
 }
 
-// Random m x k and k x n operands of `bits`-bit codes packed into one A and one B panel of kern.
+// Random m x k and k x n operands of `bits`-bit codes packed into ceil(m / mr) A panels (one
+// after another) and one B panel of kern.
 std::pair<std::vector<uint8_t>, std::vector<uint8_t>> random_panels(Rng& rng,
                                                                     const GemmIntKernel& kern,
                                                                     GemmIntSrc src, int bits,
                                                                     int64_t m, int64_t n, int64_t k) {
   auto a = make_int_operand(rng, src, bits, false, m, k);
   auto b = make_int_operand(rng, src, bits, true, k, n);
-  std::vector<uint8_t> ap(gemm_int_panel_bytes(kern.panel, kern.mr, k, false)),
+  const int64_t panels = std::max<int64_t>(1, (m + kern.mr - 1) / kern.mr);
+  std::vector<uint8_t> ap(gemm_int_panel_bytes(kern.panel, kern.mr, k, false) * panels),
       bp(gemm_int_panel_bytes(kern.panel, kern.nr, k, true));
   GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
   GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
@@ -293,16 +295,9 @@ TEST(GemmInt, FusedRowsEqualTileByTile) {
       for (int64_t k : {1, 64, 131})
         for (int64_t m : {int64_t{1}, int64_t{kern->mr}, int64_t{kern->mr + 1}, int64_t{3 * kern->mr - 5}})
           for (int64_t n : {int64_t{7}, int64_t{kern->nr}}) {
-            auto a = make_int_operand(rng, GemmIntSrc::s8, bits, false, m, k);
-            auto b = make_int_operand(rng, GemmIntSrc::s8, bits, true, k, n);
+            const auto [ap, bp] = random_panels(rng, *kern, GemmIntSrc::s8, bits, m, n, k);
             const int64_t pa = gemm_int_panel_bytes(kern->panel, kern->mr, k, false);
             const int64_t panels = (m + kern->mr - 1) / kern->mr;
-            std::vector<uint8_t> ap(static_cast<size_t>(pa * panels)),
-                bp(gemm_int_panel_bytes(kern->panel, kern->nr, k, true));
-            GemmIntSource as{a.src, a.data(), a.ld, a.trans, 0.0f, 127, 0};
-            GemmIntSource bs{b.src, b.data(), b.ld, !b.trans, 0.0f, 127, 0};
-            gemm_int_pack(kern->panel, kern->mr, false, kern->a_offset, as, 0, m, 0, k, ap.data());
-            gemm_int_pack(kern->panel, kern->nr, true, kern->a_offset, bs, 0, n, 0, k, bp.data());
             for (int variant = 0; variant < 12; ++variant) {
               std::vector<float> rs(static_cast<size_t>(m)), cs(static_cast<size_t>(n)),
                   bias(static_cast<size_t>(n));

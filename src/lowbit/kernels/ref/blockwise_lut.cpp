@@ -20,19 +20,9 @@ uint8_t code_of_bits(uint32_t bits, const float* thresholds) {
   return c;
 }
 
-// Whether every bucket of shift s spans at most one threshold.
-bool buckets_fit(const float* thresholds, int s) {
-  for (uint32_t sign = 0; sign < 2; ++sign)
-    for (int32_t j = lut_first(s); j <= lut_last(s); ++j) {
-      const uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << s;
-      if (std::abs(code_of_bits(lo, thresholds) - code_of_bits(lo | ((1u << s) - 1), thresholds)) > 1)
-        return false;
-    }
-  return true;
-}
-
 // Per bucket: the code at its first float and where (if anywhere) the code changes. The
-// reference code is monotone in the bits within one sign, so bisection finds the step.
+// reference code is monotone in the bits within one sign, so bisection finds the step. Empty
+// when a bucket of shift s spans two thresholds.
 std::vector<uint32_t> build_lut(const float* thresholds, int s) {
   const int32_t first = lut_first(s), buckets = lut_buckets(s);
   const uint32_t none = 1u << s;
@@ -42,7 +32,7 @@ std::vector<uint32_t> build_lut(const float* thresholds, int s) {
     for (int32_t j = first; j <= lut_last(s); ++j) {
       uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << s;
       uint8_t c_lo = code_of_bits(lo, thresholds), c_hi = code_of_bits(lo | (none - 1), thresholds);
-      LB_ASSERT(std::abs(c_hi - c_lo) <= 1);  // at most one threshold per bucket
+      if (std::abs(c_hi - c_lo) > 1) return {};  // two thresholds in one bucket
       uint32_t step = none;
       if (c_hi != c_lo) {
         uint32_t a = 0, b = none - 1;  // code(lo | a) == c_lo, code(lo | b) != c_lo
@@ -89,19 +79,23 @@ DynamicAffine build_affine(DynamicMap w) {
   return a;
 }
 
-int coarsest_shift(const float* thresholds) {
-  return buckets_fit(thresholds, 17) ? 17 : 16;
+// The table at the coarsest bucket shift (17, else 16) whose buckets each span at most one
+// threshold; shift gets it.
+std::vector<uint32_t> coarsest_lut(const float* thresholds, int& shift) {
+  for (shift = 17;; --shift) {
+    std::vector<uint32_t> lut = build_lut(thresholds, shift);
+    if (!lut.empty()) return lut;
+    LB_CHECK(shift > 16, "[blockwise8] a lookup bucket of 7 mantissa bits spans two thresholds");
+  }
 }
 
 struct TableSet {
-  int shift;
+  int shift;  // set by coarsest_lut
   std::vector<uint32_t> lut;
   DynamicAffine affine;
   DynamicTables t;
   explicit TableSet(DynamicMap w)
-      : shift(coarsest_shift(dynamic_thresholds(w))),
-        lut(build_lut(dynamic_thresholds(w), shift)),
-        affine(build_affine(w)) {
+      : lut(coarsest_lut(dynamic_thresholds(w), shift)), affine(build_affine(w)) {
     // The negative row holds +0's entry throughout, and that is code 0 (the reference's code of
     // a NaN, which the sign-free lookup sends there when its sign bit is set).
     bool flat = (lut[0] >> 24) == 0;

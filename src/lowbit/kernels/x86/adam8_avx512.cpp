@@ -1,13 +1,13 @@
 // AVX-512 fused 8-bit Adam(W) block: the AVX2 kernel (adam8_avx2.cpp, which explains the method)
-// on 16 lanes, with the 16-lane table encode (blockwise_encode_lut_avx512). The same IEEE
+// on 16 lanes, with the 16-lane table encode (blockwise_lut_avx512.h). The same IEEE
 // operations in the same order (-ffp-contract=off), so the bits match adam8_block_ref.
 // Two variants. One decodes through the map's decade lines (no table load: gathers are slow on
 // Zen 4/5 and on Intel cores under the GDS microcode mitigation). The other, registered under
 // Isa::amx as a marker of Sapphire Rapids and later cores (fast gathers, no GDS mitigation; a
 // VM that withholds the tile state just gets the first), gathers map[code], since there the
 // lines' vector work competes with the update's divisions for ports 0 and 5; it also splits
-// those divisions into ymm halves and encodes both states in one prefetching loop. What each
-// gave: docs/DESIGN.md, 8-bit optimizer state.
+// those divisions into ymm halves. Both encode the two states in one prefetching loop. What
+// each gave: docs/DESIGN.md, 8-bit optimizer state.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/x86/blockwise_lut_avx512.h"
 #include "lowbit/kernels/x86/dynamic_decode_avx512.h"
+#include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
 
@@ -55,8 +56,7 @@ template <int kSM, bool kNM, int kSV, bool kNV>
 void encode_both(const float* sm, const float* sv, int64_t len, float am, float av,
                  const Blockwise8Span& m, const Blockwise8Span& v, int64_t off, const float* pb,
                  const float* gb) {
-  const bool zm = !(am > 0.0f), zv = !(av > 0.0f);
-  const __m512 dm = _mm512_set1_ps(zm ? 1.0f : am), dv = _mm512_set1_ps(zv ? 1.0f : av);
+  const LutQuotient qm(am), qv(av);
   uint8_t *cm = m.codes + off, *cv = v.codes + off;
   const uint32_t *lut_m = m.t->lut, *lut_v = v.t->lut;  // not reloaded after each code store
   int64_t i = 0;
@@ -67,10 +67,8 @@ void encode_both(const float* sm, const float* sv, int64_t len, float am, float 
       prefetch_after(cm, len + i);
       prefetch_after(cv, len + i);
     }
-    const __m512 xm = zm ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sm + i), dm);
-    const __m512 xv = zv ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_load_ps(sv + i), dv);
-    store_codes16(cm + i, lut_encode16<kSM, kNM>(xm, lut_m));
-    store_codes16(cv + i, lut_encode16<kSV, kNV>(xv, lut_v));
+    store_codes16(cm + i, lut_encode16<kSM, kNM>(qm(sm + i), lut_m));
+    store_codes16(cv + i, lut_encode16<kSV, kNV>(qv(sv + i), lut_v));
   }
   blockwise_encode_ref(sm + i, len - i, am, m.t->thresholds, cm + i);
   blockwise_encode_ref(sv + i, len - i, av, v.t->thresholds, cv + i);
@@ -101,8 +99,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
   alignas(64) float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
   const Vk c(k);
   const AffineV dm(*m.t->affine), dv(*v.t->affine);
-  EncodeBothFn encode = nullptr;
-  if constexpr (kGather) encode = encode_both_for(*m.t, *v.t);
+  const EncodeBothFn encode = encode_both_for(*m.t, *v.t);
   const float *map_m = m.t->map, *map_v = v.t->map;
   
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
@@ -147,12 +144,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     }
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;
-    if constexpr (kGather) {
-      encode(sm, sv, len, new_m, new_v, m, v, off, pb, gb);
-    } else {
-      blockwise_encode_lut_avx512(sm, len, new_m, *m.t, m.codes + off);
-      blockwise_encode_lut_avx512(sv, len, new_v, *v.t, v.codes + off);
-    }
+    encode(sm, sv, len, new_m, new_v, m, v, off, pb, gb);
   }
 }
 

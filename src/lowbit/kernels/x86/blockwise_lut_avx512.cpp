@@ -6,6 +6,7 @@
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/x86/blockwise_lut_avx512.h"
+#include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
 
@@ -13,13 +14,13 @@ namespace {
 
 template <int kS, bool kNonneg>
 int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut, uint8_t* codes) {
-  const bool zero = !(absmax > 0.0f);
-  const __m512 div = _mm512_set1_ps(zero ? 1.0f : absmax);
+  const LutQuotient quotient(absmax);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    // The values after this call's, where a caller walking a tensor block by block reads next:
+    // the memory stream would otherwise idle while this loop works from L1.
     prefetch_after(x, 4 * (n + i));
-    const __m512 v = zero ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_loadu_ps(x + i), div);
-    store_codes16(codes + i, lut_encode16<kS, kNonneg>(v, lut));
+    store_codes16(codes + i, lut_encode16<kS, kNonneg>(quotient(x + i), lut));
   }
   return i;
 }

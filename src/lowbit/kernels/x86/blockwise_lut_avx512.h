@@ -1,5 +1,5 @@
-// The lookup-table encode of blockwise_lut.h on 16 normalised values (blockwise_encode_lut_avx512,
-// and adam8_block_avx512's own encode loop). Include only from files built with -mavx512f;
+// The lookup-table encode of blockwise_lut.h on 16 values (blockwise_encode_lut_avx512, and
+// adam8_block_avx512's own encode loop). Include only from files built with -mavx512f;
 // internal linkage only, as philox_x86.h.
 #pragma once
 
@@ -61,14 +61,16 @@ inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
                              : fn.template operator()<16, false>();
 }
 
-// A software prefetch (to L2) of the line at address + bytes; integer arithmetic, since the
-// address may lie past the end of the array (a prefetch never faults). The encoders fetch the
-// values after their own while they work from L1, where a caller walking a tensor block by
-// block reads next: the memory stream would otherwise idle during the encode.
-inline void prefetch_after(const void* address, int64_t bytes) {
-  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(address) + bytes),
-               _MM_HINT_T1);
-}
+// x / absmax for 16 values, or zeros when absmax is not > 0: blockwise_encode_ref's input.
+struct LutQuotient {
+  bool zero;
+  __m512 div;
+  explicit LutQuotient(float absmax)
+      : zero(!(absmax > 0.0f)), div(_mm512_set1_ps(zero ? 1.0f : absmax)) {}
+  __m512 operator()(const float* x) const {
+    return zero ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_loadu_ps(x), div);
+  }
+};
 
 // Codes are 0..255: the unsigned saturating narrowing is a plain one.
 inline void store_codes16(uint8_t* out, __m512i code) {

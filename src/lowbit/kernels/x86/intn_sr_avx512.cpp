@@ -4,12 +4,12 @@
 // file is the same on 8 blocks.
 #include <immintrin.h>
 
-#include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/x86/philox_x86.h"
+#include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
 
@@ -41,7 +41,7 @@ inline __m512i sr16(const float* x, __m512i w, __m512 s, __m512 lo, __m512 hi) {
   return _mm512_cvtps_epi32(clamped);
 }
 
-constexpr uintptr_t kSrAhead = 2048;  // bytes: four runs of 128 values ahead
+constexpr int64_t kSrAhead = 2048;  // bytes: four runs of 128 values ahead
 
 // Runs of 128 positions through sr16, the rest through the reference (for_each_words).
 template <class Q, class Ref, class Store>
@@ -62,8 +62,7 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
           for (int t = 0; t < 8; ++t) {
             // The next runs' values: the Philox rounds before their loads outlast the
             // out-of-order window, so the loads would otherwise wait on memory.
-            _mm_prefetch(reinterpret_cast<const char*>(
-                             reinterpret_cast<uintptr_t>(x + i + 16 * t) + kSrAhead), _MM_HINT_T0);
+            prefetch_after<_MM_HINT_T0>(x + i + 16 * t, kSrAhead);
             store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, w[t], s, lo, hi));
           }
         });
