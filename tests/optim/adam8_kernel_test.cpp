@@ -100,9 +100,10 @@ optim::AdamCoeffs<float> coeffs(bool l2) {
 }
 
 TEST(Adam8Kernel, MatchesReferenceOnRandomStates) {
-  const int64_t sizes[] = {1, 7, 8, 9, 63, 255, 256, 257, 513, 1000, 2047, 2048};
+  // Past 2048: runs of optimizer blocks in one call, whole and with a short last block.
+  const int64_t sizes[] = {1, 7, 8, 9, 63, 255, 256, 257, 513, 1000, 2047, 2048, 4396, 16384};
   uint64_t seed = 1;
-  for (int64_t qb : {64, 256, 512, 2048})
+  for (int64_t qb : {8, 64, 256, 512, 2048})
     for (int64_t n : sizes)
       for (bool l2 : {false, true}) {
         expect_parity("random", coeffs(l2), n, qb, random_case(n, qb, seed++, false));

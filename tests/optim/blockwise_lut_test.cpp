@@ -1,7 +1,8 @@
 // Every runnable blockwise8_lut encoder against the threshold search of blockwise_encode_ref,
 // code for code: each threshold, its float neighbours and the map entries (both signs), values
-// from 1e-9 to 4, specials, three absmaxes (one pushing values past +-1, one zero), odd lengths
-// and a misaligned input. (All 2^32 floats were also compared once, with absmax 1: no difference.)
+// from 1e-9 to 4, specials, seven absmaxes (one pushing values past +-1, one zero, the reciprocal
+// quotient's ends and two past them), odd lengths and a misaligned input. Every float, for twelve
+// absmaxes: tools/blockwise_lut_exhaustive.cpp.
 #include "lowbit/kernels/ref/blockwise_lut.h"
 
 #include <gtest/gtest.h>
@@ -48,8 +49,9 @@ TEST(BlockwiseLut, EncodeMatchesReferenceExactly) {
     std::vector<float> x = encode_probe(w, 5);
     x.insert(x.begin(), 0.5f);  // misaligns the data pointer (x.data() + 1)
     const int64_t n = static_cast<int64_t>(x.size()) - 1;
-    // absmax 1 tests the values as given; 0.37 pushes some beyond +-1; 0 gives all-zero codes.
-    for (float absmax : {1.0f, 0.37f, 0.0f}) {
+    // absmax 1 tests the values as given; 0.37 pushes some beyond +-1; 0 gives all-zero codes;
+    // 2^-125 and 2^125 are the reciprocal quotient's ends, 1e-40 and 2^126 divide.
+    for (float absmax : {1.0f, 0.37f, 0.0f, 0x1p-125f, 0x1p125f, 1e-40f, 0x1p126f}) {
       std::vector<uint8_t> want(n), got(n);
       blockwise_encode_ref(x.data() + 1, n, absmax, t.thresholds, want.data());
       for (const BlockwiseLutKernel* k : blockwise_lut_kernels().runnable()) {
@@ -66,7 +68,8 @@ TEST(BlockwiseLut, EncodeMatchesReferenceExactly) {
 }
 
 // The lookup kinds the encoders dispatch on (with_lut_kind): the signed map at 6 mantissa bits
-// per bucket with a negative row, the unsigned one at 7 without (its negatives are all code 0).
+// per bucket with a negative row, the unsigned one at 7 without (its negatives are all code 0);
+// both take the reciprocal quotient.
 TEST(BlockwiseLut, EachMapHasItsLookupKind) {
   const DynamicTables& s = dynamic_tables(DynamicMap::signed_map);
   const DynamicTables& u = dynamic_tables(DynamicMap::unsigned_map);
@@ -74,6 +77,8 @@ TEST(BlockwiseLut, EachMapHasItsLookupKind) {
   EXPECT_FALSE(s.negatives_as_zero);
   EXPECT_EQ(u.lut_shift, 16);
   EXPECT_TRUE(u.negatives_as_zero);
+  EXPECT_TRUE(s.reciprocal_safe);
+  EXPECT_TRUE(u.reciprocal_safe);
 }
 
 TEST(BlockwiseLut, FamilyHasAvx2AndRefLast) {

@@ -83,8 +83,9 @@ class Optimizer {
   void for_each_block(Fn&& fn) {
     for_each_block<T>(fn, [](int32_t, int64_t, int64_t, T*, const T*) { return false; });
   }
-  // The same, but each block is first offered to fused(param index, block, n, p, g), which
-  // returns true when it has updated the block and its states itself (a fused 8-bit kernel).
+  // The same, but each run of one parameter's consecutive blocks within a chunk is first offered
+  // to fused(param index, first block, n, p, g), which returns true when it has updated those n
+  // elements and their states itself (a fused 8-bit kernel).
   template <class T, class Fn, class Fused>
   void for_each_block(Fn&& fn, Fused&& fused);
   StateStore& store(size_t param, int state) {
@@ -119,14 +120,22 @@ void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
     alignas(64) float scratch[kMaxStates][kStateBlock];
-    for (int64_t t = lo; t < hi; ++t) {
+    for (int64_t t = lo, run_end = lo; t < hi; ++t) {
       const Block& b = blocks_[t];
       nn::Param& prm = *params_[b.param];
       int64_t begin = b.block * kStateBlock;
       int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
       T* p = prm.value.template data<T>() + begin;
       const T* g = prm.grad.template data<T>() + begin;
-      if (fused(b.param, b.block, n, p, g)) continue;
+      if (t >= run_end) {  // offer the run of this parameter's blocks in the chunk at once
+        run_end = t + 1;
+        while (run_end < hi && blocks_[run_end].param == b.param) ++run_end;
+        const int64_t end = std::min((b.block + (run_end - t)) * kStateBlock, prm.value.numel());
+        if (fused(b.param, b.block, end - begin, p, g)) {
+          t = run_end - 1;
+          continue;
+        }
+      }
       std::array<T*, kMaxStates> st{};
       std::array<bool, kMaxStates> decoded{};
       for (int s = 0; s < nstates; ++s) {

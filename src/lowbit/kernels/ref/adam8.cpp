@@ -10,7 +10,7 @@ namespace lowbit {
 
 void adam8_block_ref(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                      const float* g, const Blockwise8Span& m, const Blockwise8Span& v) {
-  LB_ASSERT(n > 0 && n <= kAdam8MaxBlock && qblock > 0 && kAdam8MaxBlock % qblock == 0);
+  LB_ASSERT(n > 0 && qblock > 0 && kAdam8MaxBlock % qblock == 0);
   float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
     int64_t len = std::min(qblock, n - off);

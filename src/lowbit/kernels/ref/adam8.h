@@ -14,7 +14,7 @@
 
 namespace lowbit {
 
-// Largest update block a call may cover (optim::kStateBlock).
+// Largest quantization block (optim::kStateBlock): the kernels' scratch holds one.
 inline constexpr int64_t kAdam8MaxBlock = 2048;
 
 // One 8-bit state over the call's n elements: codes (n) and ceil(n / qblock) absmaxes, read as
@@ -25,7 +25,9 @@ struct Blockwise8Span {
   const DynamicTables* t;
 };
 
-// p, g: (n), 0 < n <= kAdam8MaxBlock; qblock divides kAdam8MaxBlock. For each quantization block:
+// p, g: (n), n > 0, any number of quantization blocks (a run of optimizer blocks of one
+// parameter: the AVX-512 kernel overlaps one block's encode with the next one's update); qblock
+// divides kAdam8MaxBlock. For each quantization block:
 // m = map_m[code] * absmax (v alike), adam_update_block(k, ...), absmax = max |x| (NaN skipped),
 // codes = nearest code of x / absmax (ties to the lower code; all the code of 0.0 when absmax is
 // not > 0). p is updated in place. Every variant gives the reference's bits, except that where p

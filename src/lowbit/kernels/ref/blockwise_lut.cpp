@@ -2,9 +2,9 @@
 // the reference encoder, the `_ref` encoder (the threshold search itself) and the kernel list.
 #include "lowbit/kernels/ref/blockwise_lut.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdlib>
 #include <vector>
 
 #include "lowbit/kernels/ref/quant_kernels.h"
@@ -20,36 +20,83 @@ uint8_t code_of_bits(uint32_t bits, const float* thresholds) {
   return c;
 }
 
-// Per bucket: the code at its first float and where (if anywhere) the code changes. The
-// reference code is monotone in the bits within one sign, so bisection finds the step. Empty
-// when a bucket of shift s spans two thresholds.
-std::vector<uint32_t> build_lut(const float* thresholds, int s) {
-  const int32_t first = lut_first(s), buckets = lut_buckets(s);
-  const uint32_t none = 1u << s;
-  std::vector<uint32_t> lut(2 * buckets);
-  for (uint32_t sign = 0; sign < 2; ++sign) {
-    uint32_t* row = lut.data() + sign * buckets;
-    for (int32_t j = first; j <= lut_last(s); ++j) {
-      uint32_t lo = sign << 31 | static_cast<uint32_t>(j) << s;
-      uint8_t c_lo = code_of_bits(lo, thresholds), c_hi = code_of_bits(lo | (none - 1), thresholds);
-      if (std::abs(c_hi - c_lo) > 1) return {};  // two thresholds in one bucket
-      uint32_t step = none;
-      if (c_hi != c_lo) {
-        uint32_t a = 0, b = none - 1;  // code(lo | a) == c_lo, code(lo | b) != c_lo
-        while (b - a > 1) {
-          uint32_t mid = (a + b) / 2;
-          (code_of_bits(lo | mid, thresholds) == c_lo ? a : b) = mid;
-        }
-        step = b;
+// A bucket's first code and step (the first mantissa with the next code, 2^s when none).
+struct Bucket {
+  uint8_t c;
+  uint32_t step;
+};
+
+// Which of its edges a bucket without a step watches for the reciprocal quotient: the entry's
+// flagged window |r - t| < kLutReciprocalWindow lies at r = 0 or at r = 2^s.
+enum Watch : uint8_t { kTop = 1, kBottom = 2 };
+
+// Per bucket: the code c at its first float and where (if anywhere) it changes. The reference
+// code is monotone in the bits within one sign, so bisection finds the step; inf -> NaN in the top
+// positive bucket is the step 255 -> 0. Empty when a bucket of shift s spans two thresholds.
+std::vector<Bucket> scan_buckets(const float* thresholds, int s) {
+  const uint32_t none = 1u << s, count = 1u << (32 - s);
+  std::vector<Bucket> out(count);
+  for (uint32_t j = 0; j < count; ++j) {
+    const uint32_t lo = j << s;
+    const uint8_t c = code_of_bits(lo, thresholds), c_end = code_of_bits(lo | (none - 1), thresholds);
+    const uint8_t d = static_cast<uint8_t>(c_end - c);  // 1 up (sign bit clear), 255 down (set)
+    if (d != 0 && d != (lo >> 31 ? 255 : 1)) return {};
+    uint32_t step = none;
+    if (d != 0) {
+      uint32_t a = 0, b = none - 1;  // code(lo | a) == c, code(lo | b) != c
+      while (b - a > 1) {
+        uint32_t mid = (a + b) / 2;
+        (code_of_bits(lo | mid, thresholds) == c ? a : b) = mid;
       }
-      row[j - first] = static_cast<uint32_t>(c_lo) << 24 | step;
+      step = b;
     }
-    // The clamped ranges are constant: from +-0 to the first bucket, from the last one to inf.
-    const uint32_t sb = sign << 31;
-    LB_ASSERT(code_of_bits(sb, thresholds) == (row[0] >> 24) && (row[0] & 0xFFFFFF) == none);
-    const uint32_t top = row[buckets - 1];
-    LB_ASSERT(code_of_bits(sb | 0x7F800000u, thresholds) == (top >> 24));
-    LB_ASSERT((top & 0xFFFFFF) == none);
+    out[j] = {c, step};
+  }
+  return out;
+}
+
+// The edges each bucket must watch so that a quotient within kLutReciprocalWindow - 1 bit
+// patterns of a code change is flagged wherever it lands (blockwise_lut.h); safe is false when
+// some bucket cannot (it has a step, or needs both edges), or a code changes below 2^-125 where
+// the quotient's bound does not hold. inf -> NaN is exempt: no rounding crosses it.
+std::vector<uint8_t> edge_watches(const std::vector<Bucket>& b, int s, const float* thresholds,
+                                  bool& safe) {
+  const uint32_t none = 1u << s, w = kLutReciprocalWindow;
+  std::vector<uint8_t> watch(b.size(), 0);
+  safe = true;
+  for (uint32_t j = 0; j < b.size(); ++j) {
+    const uint32_t lo = j << s, exponent = lo >> 23 & 0xFF;
+    const bool starts_sign = (lo & 0x7FFFFFFF) == 0, has_step = b[j].step != none;
+    const bool edge_change = !starts_sign && b[j].c != code_of_bits(lo - 1, thresholds);
+    if (exponent == 255 || (!has_step && !edge_change)) continue;
+    if (exponent <= 1) safe = false;
+    if (!starts_sign && (edge_change || b[j].step < w)) {  // a change at or just above the bottom
+      watch[j - 1] |= kTop;
+      if (edge_change) watch[j] |= kBottom;
+    }
+    if (has_step && none - b[j].step < w) watch[j + 1] |= kBottom;
+  }
+  for (uint32_t j = 0; j < b.size(); ++j)
+    if (watch[j] != 0 && (b[j].step != none || watch[j] == (kTop | kBottom))) safe = false;
+  return watch;
+}
+
+// The entries of blockwise_lut.h: X << 24 | t, a bucket without a step watching its top unless
+// it must watch its bottom. safe gets DynamicTables::reciprocal_safe. Empty as scan_buckets.
+std::vector<uint32_t> build_lut(const float* thresholds, int s, bool& safe) {
+  const std::vector<Bucket> b = scan_buckets(thresholds, s);
+  if (b.empty()) return {};
+  const std::vector<uint8_t> watch = edge_watches(b, s, thresholds, safe);
+  const uint32_t none = 1u << s;
+  std::vector<uint32_t> lut(b.size());
+  for (uint32_t j = 0; j < b.size(); ++j) {
+    const bool negative = j >> (31 - s), bottom = watch[j] == kBottom;
+    const uint32_t c = b[j].c;
+    // Sign bit clear: X = -(c + 1), t = step, or X = -c, t = 0 to watch the bottom edge.
+    // Set: X = -c, t = 2^s - step (0 when none), or X = -(c + 1), t = 2^s for the bottom edge.
+    const uint32_t x = (negative != bottom) ? 256u - c : 255u - c;
+    const uint32_t t = negative ? (bottom ? none : none - b[j].step) : (bottom ? 0 : b[j].step);
+    lut[j] = (x & 0xFF) << 24 | t;
   }
   return lut;
 }
@@ -80,31 +127,33 @@ DynamicAffine build_affine(DynamicMap w) {
 }
 
 // The table at the coarsest bucket shift (17, else 16) whose buckets each span at most one
-// threshold; shift gets it.
-std::vector<uint32_t> coarsest_lut(const float* thresholds, int& shift) {
+// threshold; shift and safe get its shift and reciprocal_safe.
+std::vector<uint32_t> coarsest_lut(const float* thresholds, int& shift, bool& safe) {
   for (shift = 17;; --shift) {
-    std::vector<uint32_t> lut = build_lut(thresholds, shift);
+    std::vector<uint32_t> lut = build_lut(thresholds, shift, safe);
     if (!lut.empty()) return lut;
     LB_CHECK(shift > 16, "[blockwise8] a lookup bucket of 7 mantissa bits spans two thresholds");
   }
 }
 
 struct TableSet {
-  int shift;  // set by coarsest_lut
+  int shift;  // set by coarsest_lut, as safe
+  bool safe;
   std::vector<uint32_t> lut;
   DynamicAffine affine;
   DynamicTables t;
   explicit TableSet(DynamicMap w)
-      : lut(coarsest_lut(dynamic_thresholds(w), shift)), affine(build_affine(w)) {
-    // The negative row holds +0's entry throughout, and that is code 0 (the reference's code of
-    // a NaN, which the sign-free lookup sends there when its sign bit is set).
-    bool flat = (lut[0] >> 24) == 0;
-    for (int32_t i = 0; i < lut_buckets(shift); ++i)
-      flat = flat && lut[lut_buckets(shift) + i] == lut[0];
-    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), shift, &affine, flat};
+      : lut(coarsest_lut(dynamic_thresholds(w), shift, safe)), affine(build_affine(w)) {
+    // Every value with the sign bit set has code 0 with no step (entry 0, whatever its r), and
+    // values below 2^-24 share lut_first's entry.
+    const uint32_t half = 1u << (31 - shift), first = lut_first(shift);
+    bool flat = std::all_of(lut.begin() + half, lut.end(), [](uint32_t e) { return e == 0; });
+    flat = flat && std::all_of(lut.begin(), lut.begin() + first,
+                               [&](uint32_t e) { return e == lut[first]; });
+    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), shift, &affine, flat, safe};
     LB_CHECK(flat == (w == DynamicMap::unsigned_map), "[blockwise8] the ",
              w == DynamicMap::unsigned_map ? "unsigned" : "signed", " map's negative codes are ",
-             flat ? "" : "not ", "all code(+0)");
+             flat ? "" : "not ", "all 0");
   }
 };
 

@@ -2,14 +2,31 @@
 // of blockwise_encode_ref (exact nearest map entry, ties to the lower code) with one table load
 // per value instead of eight dependent compares. The 8-bit optimizer state encodes with it.
 //
-// Table (DynamicTables::lut, bucket shift s = DynamicTables::lut_shift, 16 or 17): for a
-// normalised value v with float bits b, a = b & 0x7FFFFFFF, bucket j = clamp(a >> s, first, last)
-// (the exponent and the top 23 - s mantissa bits; first = lut_first(s), |v| < 2^-24, and
-// last = lut_last(s), |v| >= 2), e = lut[(b >> 31) * buckets + j - first] = code << 24 | step,
-// hit = (a & (2^s - 1)) >= step, code(v) = code + (v < 0 ? -hit : hit), NaN -> 0. Each map takes
-// the coarsest s whose buckets span at most one threshold (the signed map 17, the unsigned 16:
-// its top decade is twice as dense), so the tables the 8-bit optimizer reads stay in L1; step =
-// 2^s when a bucket spans none; the clamped ranges span none (both checked when built).
+// Table (DynamicTables::lut, bucket shift s = DynamicTables::lut_shift, 16 or 17): one entry per
+// bucket j = b >> s of a normalised value's float bits b (its sign, exponent and top 23 - s
+// mantissa bits), 2^(32 - s) entries. With r = b & (2^s - 1) for a value with the sign bit clear
+// and r = ~b & (2^s - 1) with it set, code(v) = ((r - lut[j]) mod 2^32) >> 24: one subtraction,
+// no sign or NaN case. For a bucket whose first float has code c, the entry is X << 24 | t: with
+// the sign bit clear X = -(c + 1) mod 256 and t = the first mantissa r with code c + 1, so the
+// borrow of r < t takes the 1 back; with it set X = -c and t = 2^s - (the first mantissa with
+// code c - 1), so the borrow of the reversed r is the step down. A bucket without a step has
+// t = 2^s (sign bit clear) or 0 (set) and keeps c for every r; one that must watch its lower edge
+// (below) swaps to t = 0, X = -c or t = 2^s, X = -(c + 1). The arithmetic mod 256 also makes
+// inf (255) -> NaN (0) one step up. Each map takes the coarsest s whose buckets span at most one
+// threshold (the signed map 17, the unsigned 16: its top decade is twice as dense); the buckets
+// the 8-bit optimizer reads stay in L1.
+//
+// Reciprocal quotient (reciprocal_safe): for absmax in [2^-125, 2^125] the AVX-512 encoders take
+// q' = RN(x * RN(1 / absmax)) for x / absmax, no division. q' is within 3.0000001 ulp of the
+// exact quotient's binade from q = RN(x / absmax), so their bit patterns differ by at most 7. The
+// low 24 bits of r - lut[j] are r - t; a lane with |r - t| < kLutReciprocalWindow (16) is flagged
+// and its vector redone with the division. An unflagged q' has q's code: a code change inside
+// its bucket sits at t; one at a bucket edge or within the window of it is watched by the
+// neighbouring bucket (it has no step, and its t puts the window on that edge). Tables are built
+// so (the signed and unsigned maps both are): reciprocal_safe is false when an edge would need a
+// bucket that has a step, or both edges of one bucket, or a code changes below 2^-125, where the
+// bound does not hold (inf -> NaN needs no watch: no rounding crosses it). Checked on every float
+// for twelve absmaxes by tools/blockwise_lut_exhaustive.cpp.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +36,12 @@
 
 namespace lowbit {
 
-// Bucket bounds for shift s: below 2^-24 every value has the code of 0, from 2 on the top code.
+// The bucket of 2^-24 at shift s. The unsigned map's lookup clamps the buckets below it to it
+// (their entries are equal, checked when built), so its tiny values touch one cache line.
 constexpr int32_t lut_first(int s) { return static_cast<int32_t>(0x33800000u >> s); }
-constexpr int32_t lut_last(int s) { return static_cast<int32_t>(0x40000000u >> s); }
-constexpr int32_t lut_buckets(int s) { return lut_last(s) - lut_first(s) + 1; }
+
+// The flagged distance of a reciprocal quotient from a code change, in bit patterns (above).
+constexpr uint32_t kLutReciprocalWindow = 16;
 
 // Decoding without a table load (dynamic_decode_affine): the map value of code c from its
 // decade's line A + B * k, evaluated as a double-float. Signed map: u = |c - 127|; unsigned:
@@ -45,12 +64,14 @@ float dynamic_decode_affine(uint8_t code, const DynamicAffine& a);
 struct DynamicTables {
   const float* map;
   const float* thresholds;
-  const uint32_t* lut;  // 2 * lut_buckets(lut_shift) entries
+  const uint32_t* lut;  // 2^(32 - lut_shift) entries
   int lut_shift;        // 16 or 17
   const DynamicAffine* affine;
-  // Every value below +0 (-0 and NaNs with the sign bit included) has code(+0) and +0's lookup
-  // entry is lut[0]: the unsigned map. The AVX-512 encode then skips the sign (checked when built).
+  // Every value with the sign bit set has entry 0 (code 0 for any r), and the values below 2^-24
+  // share lut_first's entry: the unsigned map. The AVX-512 encode then skips the sign and clamps
+  // the bucket index below (checked when built).
   bool negatives_as_zero;
+  bool reciprocal_safe;  // the reciprocal quotient above gives this table's codes
 };
 const DynamicTables& dynamic_tables(DynamicMap which);
 

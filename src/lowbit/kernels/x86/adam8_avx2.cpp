@@ -123,7 +123,7 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
 
 void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v) {
-  LB_ASSERT(n > 0 && n <= kAdam8MaxBlock && qblock > 0 && kAdam8MaxBlock % qblock == 0);
+  LB_ASSERT(n > 0 && qblock > 0 && kAdam8MaxBlock % qblock == 0);
   if (k.l2 != 0.0f)
     block<true>(k, n, qblock, p, g, m, v);
   else

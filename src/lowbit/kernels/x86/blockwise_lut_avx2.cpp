@@ -18,25 +18,12 @@ inline void store8_u8(uint8_t* out, __m256i v32) {
 // The table lookup of blockwise_lut.h for 8 normalised values, bucket shift kS.
 template <int kS>
 inline __m256i lut_encode8(__m256 v, const uint32_t* lut) {
-  // constexpr locals: calls evaluated at compile time, nothing emitted in the ISA object.
-  constexpr int32_t first = lut_first(kS), last = lut_last(kS), buckets = lut_buckets(kS);
   const __m256i b = _mm256_castps_si256(v);
-  const __m256i a = _mm256_and_si256(b, _mm256_set1_epi32(0x7FFFFFFF));
-  const __m256i neg = _mm256_srai_epi32(b, 31);
-  __m256i j = _mm256_srli_epi32(a, kS);
-  j = _mm256_min_epi32(_mm256_max_epi32(j, _mm256_set1_epi32(first)),
-                       _mm256_set1_epi32(last));
-  __m256i idx = _mm256_sub_epi32(j, _mm256_set1_epi32(first));
-  idx = _mm256_add_epi32(idx, _mm256_and_si256(neg, _mm256_set1_epi32(buckets)));
-  const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(lut), idx, 4);
-  const __m256i low = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32((1 << kS) - 1)),
-                                      _mm256_set1_epi32(1 << kS));
-  __m256i hit = _mm256_srli_epi32(
-      _mm256_sub_epi32(low, _mm256_and_si256(e, _mm256_set1_epi32(0xFFFFFF))), kS);
-  hit = _mm256_sub_epi32(_mm256_xor_si256(hit, neg), neg);  // -hit for negative values
-  const __m256i code = _mm256_add_epi32(_mm256_srli_epi32(e, 24), hit);
-  const __m256i nan = _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7F800000));
-  return _mm256_andnot_si256(nan, code);
+  const __m256i r = _mm256_and_si256(_mm256_xor_si256(b, _mm256_srai_epi32(b, 31)),
+                                     _mm256_set1_epi32((1 << kS) - 1));
+  const __m256i e =
+      _mm256_i32gather_epi32(reinterpret_cast<const int*>(lut), _mm256_srli_epi32(b, kS), 4);
+  return _mm256_srli_epi32(_mm256_sub_epi32(r, e), 24);
 }
 
 template <int kS>

@@ -13,14 +13,15 @@ namespace lowbit {
 namespace {
 
 template <int kS, bool kNonneg>
-int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut, uint8_t* codes) {
-  const LutQuotient quotient(absmax);
+int64_t encode_run(const float* x, int64_t n, float absmax, const DynamicTables& t,
+                   uint8_t* codes) {
+  const LutEncode16<kS, kNonneg> encode(absmax, t);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     // The values after this call's, where a caller walking a tensor block by block reads next:
     // the memory stream would otherwise idle while this loop works from L1.
     prefetch_after(x, 4 * (n + i));
-    store_codes16(codes + i, lut_encode16<kS, kNonneg>(quotient(x + i), lut));
+    store_codes16(codes + i, encode(x + i));
   }
   return i;
 }
@@ -30,7 +31,7 @@ int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut,
 void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                  uint8_t* codes) {
   const int64_t i = with_lut_kind(t, [&]<int kS, bool kNonneg>() {
-    return encode_run<kS, kNonneg>(x, n, absmax, t.lut, codes);
+    return encode_run<kS, kNonneg>(x, n, absmax, t, codes);
   });
   blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);
 }

@@ -12,64 +12,72 @@
 namespace lowbit {
 namespace {
 
-// The table lookup of blockwise_lut.h for 16 normalised values, bucket shift kS, as int32 codes.
-// kNonneg: the table has negatives_as_zero, so a value with the sign bit set goes to the first
-// bucket of the positive row (its arithmetic shift is negative) and needs no sign handling.
-template <int kS, bool kNonneg = false>
-inline __m512i lut_encode16(__m512 v, const uint32_t* lut) {
-  // constexpr locals: calls evaluated at compile time, nothing emitted in the ISA object.
-  constexpr int32_t first = lut_first(kS), last = lut_last(kS), buckets = lut_buckets(kS);
-  const __m512i b = _mm512_castps_si512(v);
-  const __m512i a = kNonneg ? b : _mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF));
-  const __m512i neg = _mm512_srai_epi32(b, 31);
-  __m512i idx;
+// r - lut[j] of blockwise_lut.h for 16 normalised values, bucket shift kS: the code in its top
+// byte, the distance to the bucket's step (or watched edge) in its low 24 bits. kNonneg: the
+// table has negatives_as_zero, so r needs no sign (entry 0 gives code 0 for any r) and the tiny
+// buckets clamp to lut_first's.
+template <int kS, bool kNonneg>
+inline __m512i lut_diff16(__m512 v, const uint32_t* lut) {
+  const __m512i b = _mm512_castps_si512(v), mant = _mm512_set1_epi32((1 << kS) - 1);
+  __m512i j = _mm512_srli_epi32(b, kS), r;
   if constexpr (kNonneg) {
-    idx = _mm512_sub_epi32(
-        _mm512_min_epi32(_mm512_max_epi32(_mm512_srai_epi32(b, kS), _mm512_set1_epi32(first)),
-                         _mm512_set1_epi32(last)),
-        _mm512_set1_epi32(first));
+    constexpr int32_t first = lut_first(kS);  // constexpr: nothing emitted in the ISA object
+    j = _mm512_max_epi32(j, _mm512_set1_epi32(first));
+    r = _mm512_and_si512(b, mant);
   } else {
-    // a >> kS < 2^15: the unsigned saturating 16-bit subtraction is the lower clamp and the
-    // offset in one (the upper halves are 0 - 0).
-    idx = _mm512_subs_epu16(_mm512_srli_epi32(a, kS), _mm512_set1_epi32(first));
-    idx = _mm512_min_epi32(idx, _mm512_set1_epi32(buckets - 1));
-    idx = _mm512_add_epi32(idx, _mm512_and_si512(neg, _mm512_set1_epi32(buckets)));
+    // (b ^ (b >> 31)) & mant in one ternary-logic operation ((A ^ B) & C).
+    r = _mm512_ternarylogic_epi32(b, _mm512_srai_epi32(b, 31), mant, 0x28);
   }
   // A zmm gather costs ~19 cycles on Zen 4, still less than 16 scalar loads through memory.
-  const __m512i e = _mm512_i32gather_epi32(idx, reinterpret_cast<const int*>(lut), 4);
-  // (a & (2^kS - 1)) | 2^kS as one ternary-logic operation (A & B | C).
-  const __m512i low = _mm512_ternarylogic_epi32(a, _mm512_set1_epi32((1 << kS) - 1),
-                                                _mm512_set1_epi32(1 << kS), 0xEA);
-  __m512i hit = _mm512_srli_epi32(
-      _mm512_sub_epi32(low, _mm512_and_si512(e, _mm512_set1_epi32(0xFFFFFF))), kS);
-  if constexpr (!kNonneg)
-    hit = _mm512_sub_epi32(_mm512_xor_si512(hit, neg), neg);  // -hit for negative values
-  const __m512i code = _mm512_add_epi32(_mm512_srli_epi32(e, 24), hit);
-  // Signed compare: a negative NaN (kNonneg) is below and already has code 0.
-  const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32(0x7F800000));
-  return _mm512_mask_mov_epi32(code, nan, _mm512_setzero_si512());
+  return _mm512_sub_epi32(r, _mm512_i32gather_epi32(j, reinterpret_cast<const int*>(lut), 4));
 }
 
-// Calls fn.template operator()<kS, kNonneg>() for table t's shift and sign handling.
+// Calls fn.template operator()<kS, kNonneg>() for table t's lookup kind: the signed map's (17,
+// with a negative row) or the unsigned map's (16, negatives as zero), the only two
+// (EachMapHasItsLookupKind).
 template <class Fn>
 inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
-  LB_ASSERT(t.lut_shift == 16 || t.lut_shift == 17);
-  if (t.lut_shift == 17)
-    return t.negatives_as_zero ? fn.template operator()<17, true>()
-                               : fn.template operator()<17, false>();
+  LB_ASSERT(t.lut_shift == (t.negatives_as_zero ? 16 : 17));
   return t.negatives_as_zero ? fn.template operator()<16, true>()
-                             : fn.template operator()<16, false>();
+                             : fn.template operator()<17, false>();
 }
 
-// x / absmax for 16 values, or zeros when absmax is not > 0: blockwise_encode_ref's input.
-struct LutQuotient {
-  bool zero;
-  __m512 div;
-  explicit LutQuotient(float absmax)
-      : zero(!(absmax > 0.0f)), div(_mm512_set1_ps(zero ? 1.0f : absmax)) {}
-  __m512 operator()(const float* x) const {
-    return zero ? _mm512_setzero_ps() : _mm512_div_ps(_mm512_loadu_ps(x), div);
+// The codes of 16 values x / absmax (blockwise_encode_ref's contract: all code(0) when absmax is
+// not > 0) from table t, of lookup kind <kS, kNonneg>. Where t is reciprocal_safe and absmax in
+// [2^-125, 2^125], the quotient is x * RN(1 / absmax), no division: blockwise_lut.h says why it
+// gives the same codes unless a lane is flagged, and a flagged vector (about one in a hundred)
+// is redone with the division.
+template <int kS, bool kNonneg>
+class LutEncode16 {
+ public:
+  LutEncode16(float absmax, const DynamicTables& t)
+      : lut_(t.lut),
+        mode_(!(absmax > 0.0f) ? kZero
+              : t.reciprocal_safe && absmax >= 0x1p-125f && absmax <= 0x1p125f ? kReciprocal
+                                                                             : kDivide),
+        absmax_(_mm512_set1_ps(mode_ == kZero ? 1.0f : absmax)),
+        inverse_(_mm512_set1_ps(mode_ == kZero ? 1.0f : 1.0f / absmax)) {}
+
+  __m512i operator()(const float* x) const {
+    const __m512 xv = _mm512_loadu_ps(x);
+    if (mode_ == kReciprocal) {
+      const __m512i d = lut_diff16<kS, kNonneg>(_mm512_mul_ps(xv, inverse_), lut_);
+      // Unflagged: (d + w) mod 2^24 >= 2w, r is w or more from the step.
+      constexpr int32_t w = kLutReciprocalWindow, far = 0xFFFFFF & -(2 * w);
+      const __mmask16 clear = _mm512_test_epi32_mask(_mm512_add_epi32(d, _mm512_set1_epi32(w)),
+                                                     _mm512_set1_epi32(far));
+      if (clear == 0xFFFF) return _mm512_srli_epi32(d, 24);
+    }
+    const __m512 q = mode_ == kZero ? _mm512_setzero_ps() : _mm512_div_ps(xv, absmax_);
+    const __m512i d = lut_diff16<kS, kNonneg>(q, lut_);
+    return _mm512_srli_epi32(d, 24);
   }
+
+ private:
+  enum Mode { kZero, kDivide, kReciprocal };
+  const uint32_t* lut_;
+  Mode mode_;
+  __m512 absmax_, inverse_;
 };
 
 // Codes are 0..255: the unsigned saturating narrowing is a plain one.
