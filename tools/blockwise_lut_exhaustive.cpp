@@ -1,7 +1,7 @@
 // Every float through each runnable SIMD blockwise8_lut encoder against the threshold search of
 // blockwise_encode_ref, both maps, for absmaxes that take the reciprocal quotient (1, 0.37, pi,
 // 1e-20, 123.456, the ends 2^-125 and 2^125, and 1 -+ 1 ulp) and the division (below 2^-125,
-// above 2^125, subnormal). A check too long for the unit tests (~7 minutes on 2 cores): run
+// above 2^125, subnormal). A check too long for the unit tests (~8 minutes on 2 cores): run
 // `build/blockwise_lut_exhaustive` after a change to the table or the encoders. Exit status 1 on
 // any mismatch.
 #include <omp.h>
