@@ -63,6 +63,7 @@ CpuFeatures probe() {
     f.avx512bw = f.os_avx512 && (b & (1u << 30));
     f.avx512vl = f.os_avx512 && (b & (1u << 31));
     f.avx512_vnni = f.os_avx512 && (c & (1u << 11));
+    f.avx512_vbmi = f.os_avx512 && (c & (1u << 1));
     f.amx_tile = d & (1u << 24);
     f.amx_int8 = d & (1u << 25);
     __cpuid_count(7, 1, a, b, c, d);

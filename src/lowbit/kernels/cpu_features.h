@@ -19,6 +19,7 @@ struct CpuFeatures {
   bool avx_vnni = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
   bool avx512_vnni = false;
+  bool avx512_vbmi = false;  // byte permutes (VPERMB, VPERMT2B): no Isa level of its own
   bool amx_tile = false, amx_int8 = false;
   bool os_avx = false, os_avx512 = false;  // XSAVE-enabled register state
   bool os_amx = false;  // tile state enabled in XCR0 and granted to this process

@@ -20,7 +20,7 @@ nlohmann::json machine_info_json() {
                    {"f16c", f.f16c},         {"avx_vnni", f.avx_vnni},
                    {"avx512f", f.avx512f},   {"avx512bw", f.avx512bw},
                    {"avx512vl", f.avx512vl}, {"avx512_vnni", f.avx512_vnni},
-                   {"amx_int8", f.amx_int8 && f.os_amx}};
+                   {"avx512_vbmi", f.avx512_vbmi}, {"amx_int8", f.amx_int8 && f.os_amx}};
   j["isa_detected"] = isa_name(cpu_isa_detected());
   j["isa_cap"] = isa_name(isa_cap());
   j["threads"] = num_threads();
@@ -40,7 +40,7 @@ std::string machine_info_text() {
   flag("avx2", f.avx2); flag("fma", f.fma); flag("f16c", f.f16c); flag("avx_vnni", f.avx_vnni);
   flag("avx512f", f.avx512f); flag("avx512bw", f.avx512bw); flag("avx512dq", f.avx512dq);
   flag("avx512vl", f.avx512vl); flag("avx512_vnni", f.avx512_vnni);
-  flag("amx_int8", f.amx_int8 && f.os_amx);
+  flag("avx512_vbmi", f.avx512_vbmi); flag("amx_int8", f.amx_int8 && f.os_amx);
   out << "\n";
   out << "isa:          " << isa_name(cpu_isa_detected()) << " detected, cap "
       << isa_name(isa_cap()) << " (LOWBIT_MAX_ISA)\n";

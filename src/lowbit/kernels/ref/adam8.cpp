@@ -29,12 +29,24 @@ void adam_update_block_f32(const optim::AdamCoeffs<float>& k, int64_t n, float* 
   optim::adam_update_block(k, n, p, g, m, v);
 }
 
+namespace {
+
+// The VBMI variant is listed only where the CPU has VBMI: the Isa ladder cannot say it (Cascade
+// Lake has AVX-512 VNNI without it), and a variant listed is one `runnable()` may run.
+std::vector<Adam8Kernel> adam8_variants() {
+  std::vector<Adam8Kernel> v;
+  if (cpu_features().avx512_vbmi)
+    v.push_back({"adam8_block_avx512vbmi", Isa::avx512, adam8_block_avx512vbmi});
+  v.push_back({"adam8_block_avx512", Isa::avx512, adam8_block_avx512});
+  v.push_back({"adam8_block_avx2", Isa::avx2, adam8_block_avx2});
+  v.push_back({"adam8_block_ref", Isa::scalar, adam8_block_ref});
+  return v;
+}
+
+}  // namespace
+
 const KernelFamily<Adam8Kernel>& adam8_kernels() {
-  static const KernelFamily<Adam8Kernel> f(
-      "adam8_block", {{"adam8_block_avx512_gather", Isa::amx, adam8_block_avx512_gather},
-                      {"adam8_block_avx512", Isa::avx512, adam8_block_avx512},
-                      {"adam8_block_avx2", Isa::avx2, adam8_block_avx2},
-                      {"adam8_block_ref", Isa::scalar, adam8_block_ref}});
+  static const KernelFamily<Adam8Kernel> f("adam8_block", adam8_variants());
   return f;
 }
 

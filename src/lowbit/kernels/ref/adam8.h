@@ -52,11 +52,11 @@ void adam8_block_avx2(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblo
                       const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
 void adam8_block_avx512(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* p,
                         const float* g, const Blockwise8Span& m, const Blockwise8Span& v);
-// The same with the states decoded by a table gather: needs AVX-512 only, registered under
-// Isa::amx as a marker of the Intel cores (Sapphire Rapids on) where it is faster (adam8_avx512.cpp).
-void adam8_block_avx512_gather(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock,
-                               float* p, const float* g, const Blockwise8Span& m,
-                               const Blockwise8Span& v);
+// The same decoding through byte permutes: needs AVX-512 VBMI as well (CpuFeatures::avx512_vbmi),
+// so it is registered under Isa::avx512 only where the CPU has it (adam8_avx512vbmi.cpp).
+void adam8_block_avx512vbmi(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock,
+                            float* p, const float* g, const Blockwise8Span& m,
+                            const Blockwise8Span& v);
 
 const KernelFamily<Adam8Kernel>& adam8_kernels();
 

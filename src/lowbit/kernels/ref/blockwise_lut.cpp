@@ -141,6 +141,7 @@ struct TableSet {
   bool safe;
   std::vector<uint32_t> lut;
   DynamicAffine affine;
+  alignas(64) uint8_t planes[4][256];
   DynamicTables t;
   explicit TableSet(DynamicMap w)
       : lut(coarsest_lut(dynamic_thresholds(w), shift, safe)), affine(build_affine(w)) {
@@ -150,7 +151,11 @@ struct TableSet {
     bool flat = std::all_of(lut.begin() + half, lut.end(), [](uint32_t e) { return e == 0; });
     flat = flat && std::all_of(lut.begin(), lut.begin() + first,
                                [&](uint32_t e) { return e == lut[first]; });
-    t = {dynamic_map(w), dynamic_thresholds(w), lut.data(), shift, &affine, flat, safe};
+    const float* map = dynamic_map(w);
+    for (int c = 0; c < 256; ++c)
+      for (int k = 0; k < 4; ++k)
+        planes[k][c] = static_cast<uint8_t>(std::bit_cast<uint32_t>(map[c]) >> (8 * k));
+    t = {map, dynamic_thresholds(w), lut.data(), shift, &affine, flat, safe, &planes[0][0]};
     LB_CHECK(flat == (w == DynamicMap::unsigned_map), "[blockwise8] the ",
              w == DynamicMap::unsigned_map ? "unsigned" : "signed", " map's negative codes are ",
              flat ? "" : "not ", "all 0");

@@ -72,6 +72,7 @@ struct DynamicTables {
   // the bucket index below (checked when built).
   bool negatives_as_zero;
   bool reciprocal_safe;  // the reciprocal quotient above gives this table's codes
+  const uint8_t* planes;  // 4 x 256, 64-byte aligned: byte k of map[c] at [256 k + c]
 };
 const DynamicTables& dynamic_tables(DynamicMap which);
 
