@@ -16,6 +16,19 @@ inline __m256i broadcast32(const void* p) {
   return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float*>(p)));
 }
 
+// acc += the dot products, in place: with the intrinsics GCC 12 moved each accumulator between
+// two registers around every product (as in gemm_int_avx512vnni.cpp; here the k-loop stays
+// unrolled twice, 5-10 % faster than once). {vex}: the AVX-VNNI encoding, not the EVEX one a
+// CPU without AVX-512 VNNI lacks.
+inline __m256i dpbusd(__m256i acc, __m256i u8, __m256i s8) {
+  asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u8), "x"(s8));
+  return acc;
+}
+inline __m256i dpwssd(__m256i acc, __m256i a, __m256i b) {
+  asm("%{vex%} vpdpwssd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b));
+  return acc;
+}
+
 inline void store_tile(const __m256i acc[kMr][2], int32_t* c, int64_t ldc) {
   for (int i = 0; i < kMr; ++i) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + i * ldc), acc[i][0]);
@@ -41,8 +54,8 @@ void u8s8k4_full(int64_t k, const uint8_t* a, const int8_t* b, int32_t* c, int64
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
       __m256i ai = broadcast32(a + 4 * i);
-      acc[i][0] = _mm256_dpbusd_avx_epi32(acc[i][0], ai, b0);
-      acc[i][1] = _mm256_dpbusd_avx_epi32(acc[i][1], ai, b1);
+      acc[i][0] = dpbusd(acc[i][0], ai, b0);
+      acc[i][1] = dpbusd(acc[i][1], ai, b1);
     }
     a += 4 * kMr;
     b += 4 * kNr;
@@ -62,8 +75,8 @@ void s16k2_full(int64_t k, const int16_t* a, const int16_t* b, int32_t* c, int64
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
       __m256i ai = broadcast32(a + 2 * i);
-      acc[i][0] = _mm256_dpwssd_avx_epi32(acc[i][0], ai, b0);
-      acc[i][1] = _mm256_dpwssd_avx_epi32(acc[i][1], ai, b1);
+      acc[i][0] = dpwssd(acc[i][0], ai, b0);
+      acc[i][1] = dpwssd(acc[i][1], ai, b1);
     }
     a += 2 * kMr;
     b += 2 * kNr;
