@@ -81,8 +81,16 @@ std::vector<uint8_t> edge_watches(const std::vector<Bucket>& b, int s, const flo
   return watch;
 }
 
+// The code the entry e gives for bits lo | mant of its bucket (blockwise_lut.h).
+uint8_t entry_code(uint32_t e, uint32_t bits, int s) {
+  const uint32_t mask = (1u << s) - 1, r = (bits >> 31 ? ~bits : bits) & mask;
+  return static_cast<uint8_t>((r - e) >> 24);
+}
+
 // The entries of blockwise_lut.h: X << 24 | t, a bucket without a step watching its top unless
-// it must watch its bottom. safe gets DynamicTables::reciprocal_safe. Empty as scan_buckets.
+// it must watch its bottom (a bucket with a step keeps it: edge_watches has then cleared safe).
+// Each entry is checked against the reference at its bucket's ends and either side of its step.
+// safe gets DynamicTables::reciprocal_safe. Empty as scan_buckets.
 std::vector<uint32_t> build_lut(const float* thresholds, int s, bool& safe) {
   const std::vector<Bucket> b = scan_buckets(thresholds, s);
   if (b.empty()) return {};
@@ -90,13 +98,19 @@ std::vector<uint32_t> build_lut(const float* thresholds, int s, bool& safe) {
   const uint32_t none = 1u << s;
   std::vector<uint32_t> lut(b.size());
   for (uint32_t j = 0; j < b.size(); ++j) {
-    const bool negative = j >> (31 - s), bottom = watch[j] == kBottom;
+    const bool negative = j >> (31 - s);
+    const bool bottom = watch[j] == kBottom && b[j].step == none;
     const uint32_t c = b[j].c;
     // Sign bit clear: X = -(c + 1), t = step, or X = -c, t = 0 to watch the bottom edge.
     // Set: X = -c, t = 2^s - step (0 when none), or X = -(c + 1), t = 2^s for the bottom edge.
     const uint32_t x = (negative != bottom) ? 256u - c : 255u - c;
     const uint32_t t = negative ? (bottom ? none : none - b[j].step) : (bottom ? 0 : b[j].step);
     lut[j] = (x & 0xFF) << 24 | t;
+    const uint32_t lo = j << s, step = b[j].step;
+    for (uint32_t m : {0u, none - 1, step - 1, step < none ? step : 0u})
+      LB_CHECK(entry_code(lut[j], lo | m, s) == code_of_bits(lo | m, thresholds),
+               "[blockwise8] lookup entry ", j, " at shift ", s, " gives the wrong code for bits ",
+               lo | m);
   }
   return lut;
 }
