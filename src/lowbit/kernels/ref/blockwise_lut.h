@@ -25,8 +25,9 @@
 // neighbouring bucket (it has no step, and its t puts the window on that edge). Tables are built
 // so (the signed and unsigned maps both are): reciprocal_safe is false when an edge would need a
 // bucket that has a step, or both edges of one bucket, or a code changes below 2^-125, where the
-// bound does not hold (inf -> NaN needs no watch: no rounding crosses it). Checked on every float
-// for twelve absmaxes by tools/blockwise_lut_exhaustive.cpp.
+// bound does not hold (inf -> NaN needs no watch: no rounding crosses it). Each entry is checked
+// against the threshold search when built (its bucket's ends and either side of its step); every
+// float for twelve absmaxes by tools/blockwise_lut_exhaustive.cpp.
 #pragma once
 
 #include <cstdint>
