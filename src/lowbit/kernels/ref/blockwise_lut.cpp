@@ -20,9 +20,10 @@ uint8_t code_of_bits(uint32_t bits, const float* thresholds) {
   return c;
 }
 
-// A bucket's first code and step (the first mantissa with the next code, 2^s when none).
+// A bucket's first and last codes and its step (the first mantissa with the next code, 2^s
+// when none).
 struct Bucket {
-  uint8_t c;
+  uint8_t c, c_end;
   uint32_t step;
 };
 
@@ -50,7 +51,7 @@ std::vector<Bucket> scan_buckets(const float* thresholds, int s) {
       }
       step = b;
     }
-    out[j] = {c, step};
+    out[j] = {c, c_end, step};
   }
   return out;
 }
@@ -59,15 +60,14 @@ std::vector<Bucket> scan_buckets(const float* thresholds, int s) {
 // patterns of a code change is flagged wherever it lands (blockwise_lut.h); safe is false when
 // some bucket cannot (it has a step, or needs both edges), or a code changes below 2^-125 where
 // the quotient's bound does not hold. inf -> NaN is exempt: no rounding crosses it.
-std::vector<uint8_t> edge_watches(const std::vector<Bucket>& b, int s, const float* thresholds,
-                                  bool& safe) {
+std::vector<uint8_t> edge_watches(const std::vector<Bucket>& b, int s, bool& safe) {
   const uint32_t none = 1u << s, w = kLutReciprocalWindow;
   std::vector<uint8_t> watch(b.size(), 0);
   safe = true;
   for (uint32_t j = 0; j < b.size(); ++j) {
     const uint32_t lo = j << s, exponent = lo >> 23 & 0xFF;
     const bool starts_sign = (lo & 0x7FFFFFFF) == 0, has_step = b[j].step != none;
-    const bool edge_change = !starts_sign && b[j].c != code_of_bits(lo - 1, thresholds);
+    const bool edge_change = !starts_sign && b[j].c != b[j - 1].c_end;
     if (exponent == 255 || (!has_step && !edge_change)) continue;
     if (exponent <= 1) safe = false;
     if (!starts_sign && (edge_change || b[j].step < w)) {  // a change at or just above the bottom
@@ -94,7 +94,7 @@ uint8_t entry_code(uint32_t e, uint32_t bits, int s) {
 std::vector<uint32_t> build_lut(const float* thresholds, int s, bool& safe) {
   const std::vector<Bucket> b = scan_buckets(thresholds, s);
   if (b.empty()) return {};
-  const std::vector<uint8_t> watch = edge_watches(b, s, thresholds, safe);
+  const std::vector<uint8_t> watch = edge_watches(b, s, safe);
   const uint32_t none = 1u << s;
   std::vector<uint32_t> lut(b.size());
   for (uint32_t j = 0; j < b.size(); ++j) {

@@ -48,18 +48,20 @@ struct Pending {
 // The encode of a pending block's two states, 16 values of each per call.
 template <int kSM, bool kNM, int kSV, bool kNV>
 struct EncodeBoth {
+  Pending q;
+  const Blockwise8Span &m, &v;
   LutEncode16<kSM, kNM> em;
   LutEncode16<kSV, kNV> ev;
   uint8_t *cm, *cv;
   EncodeBoth(const Pending& q, const Blockwise8Span& m, const Blockwise8Span& v)
-      : em(q.am, *m.t), ev(q.av, *v.t), cm(m.codes + q.off), cv(v.codes + q.off) {}
+      : q(q), m(m), v(v), em(q.am, *m.t), ev(q.av, *v.t), cm(m.codes + q.off),
+        cv(v.codes + q.off) {}
   void operator()(const float* sm, const float* sv, int64_t i) const {
     store_codes16(cm + i, em(sm + i));
     store_codes16(cv + i, ev(sv + i));
   }
   // Indices [from, len) of the pending block: vectors, then the reference on the tail.
-  void finish(const float* sm, const float* sv, int64_t from, const Pending& q,
-              const Blockwise8Span& m, const Blockwise8Span& v) const {
+  void finish(const float* sm, const float* sv, int64_t from) const {
     int64_t i = from;
     for (; i + 16 <= q.len; i += 16) (*this)(sm, sv, i);
     if (i < q.len) {
@@ -146,7 +148,7 @@ void adam8_pipeline(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock
     // The previous block is whole (only the last may be short): both run over [0, both).
     const int64_t both = vec < prev.len ? vec : prev.len & ~int64_t{15};
     int64_t i = update_span(0, both, dec, am, av, up, &enc);
-    if (prev.len > 0) enc.finish(sm, sv, i, prev, m, v);
+    if (prev.len > 0) enc.finish(sm, sv, i);
     i = update_span(i, vec, dec, am, av, up, static_cast<const Encode*>(nullptr));
     float new_m = _mm512_reduce_max_ps(up.mx_m), new_v = _mm512_reduce_max_ps(up.mx_v);
     if (i < len) {  // tail: the reference arithmetic on the last len - i elements
@@ -161,7 +163,7 @@ void adam8_pipeline(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock
     v.absmax[b] = new_v;
     prev = {off, len, new_m, new_v};
   }
-  Encode(prev, m, v).finish(sm, sv, 0, prev, m, v);
+  Encode(prev, m, v).finish(sm, sv, 0);
 }
 
 // adam8_pipeline for the coefficients' decay style and the two maps' lookup kinds.
