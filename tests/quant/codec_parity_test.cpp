@@ -104,7 +104,8 @@ TEST(CodecParity, IntnQuantize) {
 // on both sides of a counter high-word change (block 2^32), with NaN and saturating values; and
 // the reference against a direct transcription of its definition with Rng::u32_at.
 TEST(CodecParity, IntnStochasticRounding) {
-  const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2};
+  const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2,
+                              (uint64_t{1} << 34) - 512};
   // Not powers of two (x / scale must be a division), and powers of two, which a kernel may
   // multiply by the reciprocal instead: the smallest and largest it does, past them, and one
   // that makes every x / scale subnormal. Seeds and streams with high words.
@@ -142,9 +143,11 @@ TEST(CodecParity, IntnStochasticRounding) {
 }
 
 TEST(CodecParity, RngWordsEqualU32At) {
-  const uint64_t kStarts[] = {0, 3, 5, (uint64_t{1} << 34) - 45};
+  // The last: runs of a generator (64 or 128 words) that end exactly at the high-word change.
+  const uint64_t kStarts[] = {0, 3, 5, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 512};
   for (const RngWordsKernel* k : rng_words_kernels().runnable())
-    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{300}})
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{65},
+                      int64_t{300}, int64_t{600}})
       for (uint64_t pos0 : kStarts) {
         const Rng rng(0x9E3779B97F4A7C15ull + n, pos0 ^ 0xD1B54A32D192ED03ull);
         std::vector<uint32_t> got(n + 1, 0xDEADBEEFu);

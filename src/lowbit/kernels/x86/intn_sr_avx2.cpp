@@ -1,4 +1,4 @@
-// AVX2 stochastic rounding to n-bit integers: Philox4x32-10 on 8 blocks at once (32 words, one
+// AVX2 stochastic rounding to n-bit integers: Philox4x32-10 on 16 blocks at once (64 words, one
 // per position, kernels/x86/philox_x86.h), then the reference's IEEE operations (x / scale,
 // floor, compare, clamp) 8 lanes at a time, so codes match intn_sr_*_ref bit for bit.
 #include <immintrin.h>
@@ -27,22 +27,24 @@ inline __m128i pack16(__m256i q) {
   return _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
-// Runs of 32 positions through sr8, the rest through the reference (for_each_words).
+// Runs of 64 positions through sr8, the rest through the reference (for_each_words).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
   LB_ASSERT(scale > 0.0f);
   const __m256 sc = _mm256_set1_ps(scale), hi = _mm256_set1_ps(static_cast<float>(qmax));
   const __m256 lo = _mm256_set1_ps(-static_cast<float>(qmax));
-  for_each_words<Philox8>(
+  for_each_words<Philox16>(
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) {
         ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
       },
-      [&](int64_t i, const __m256i w[4]) {
-        __m256i codes[4];
-        for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 8 * t, w[t], sc, lo, hi);
-        store(q + i, codes);
+      [&](int64_t i, const __m256i w[8]) {
+        for (int run = 0; run < 2; ++run) {
+          __m256i codes[4];
+          for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 32 * run + 8 * t, w[4 * run + t], sc, lo, hi);
+          store(q + i + 32 * run, codes);
+        }
       });
 }
 

@@ -8,7 +8,7 @@
 namespace lowbit {
 
 void rng_words_avx2(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, uint32_t* out) {
-  fill_words<Philox8>(seed, stream, pos0, n, out, rng_words_ref);
+  fill_words<Philox16>(seed, stream, pos0, n, out, rng_words_ref);
 }
 
 }  // namespace lowbit
