@@ -158,14 +158,19 @@ TEST(CodecParity, RngWordsEqualU32At) {
       }
 }
 
+// The dynamic maps' own tables take the lookup-table encode and the affine decode; a copy of the
+// same tables at another address (`copied`) takes the generic threshold search and table gather.
 TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
   for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
+    for (bool copied : {false, true})
     for (int64_t n : kSizes) {
       std::vector<float> x = data(n, 3 * n + 1, 20.0f, false);
       if (w == DynamicMap::unsigned_map)
         for (float& v : x) v = std::fabs(v);
-      const float* t = dynamic_thresholds(w);
-      const float* map = dynamic_map(w);
+      const std::vector<float> t_copy(dynamic_thresholds(w), dynamic_thresholds(w) + 256);
+      const std::vector<float> map_copy(dynamic_map(w), dynamic_map(w) + 256);
+      const float* t = copied ? t_copy.data() : dynamic_thresholds(w);
+      const float* map = copied ? map_copy.data() : dynamic_map(w);
       float amax = blockwise_absmax_ref(x.data() + 1, n);
       std::vector<uint8_t> want(n + 1), got(n + 1);
       std::vector<float> dwant(n + 1), dgot(n + 1);
@@ -175,11 +180,13 @@ TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
           blockwise_encode_ref(x.data() + 1, n, a, t, want.data() + 1);
           k->encode(x.data() + 1, n, a, t, got.data() + 1);
           for (int64_t i = 1; i <= n; ++i)
-            ASSERT_EQ(got[i], want[i]) << k->name << " encode n " << n << " i " << i - 1 << " absmax " << a;
+            ASSERT_EQ(got[i], want[i]) << k->name << " encode n " << n << " i " << i - 1
+                                       << " absmax " << a << " copied " << copied;
           blockwise_decode_ref(want.data() + 1, n, a, map, dwant.data() + 1);
           k->decode(want.data() + 1, n, a, map, dgot.data() + 1);
           for (int64_t i = 1; i <= n; ++i)
-            ASSERT_EQ(bits_of(dgot[i]), bits_of(dwant[i])) << k->name << " decode n " << n << " i " << i - 1;
+            ASSERT_EQ(bits_of(dgot[i]), bits_of(dwant[i]))
+                << k->name << " decode n " << n << " i " << i - 1 << " copied " << copied;
         }
       }
     }

@@ -197,6 +197,20 @@ const DynamicTables& dynamic_tables(DynamicMap which) {
   return which == DynamicMap::signed_map ? s.t : u.t;
 }
 
+const DynamicTables* dynamic_tables_of(const float* p, const float* DynamicTables::*field) {
+  for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
+    if (dynamic_tables(w).*field == p) return &dynamic_tables(w);
+  return nullptr;
+}
+
+void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const float* thresholds,
+                             uint8_t* codes, BlockwiseLutEncodeFn lut,
+                             void (*other)(const float*, int64_t, float, const float*, uint8_t*)) {
+  if (const DynamicTables* t = dynamic_tables_of(thresholds, &DynamicTables::thresholds))
+    return lut(x, n, absmax, *t, codes);
+  other(x, n, absmax, thresholds, codes);
+}
+
 void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const DynamicTables& t,
                               uint8_t* codes) {
   blockwise_encode_ref(x, n, absmax, t.thresholds, codes);

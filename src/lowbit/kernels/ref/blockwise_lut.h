@@ -76,6 +76,9 @@ struct DynamicTables {
   const uint8_t* planes;  // 4 x 256, 64-byte aligned: byte k of map[c] at [256 k + c]
 };
 const DynamicTables& dynamic_tables(DynamicMap which);
+// The dynamic map whose `field` (its values or its thresholds) is p, or null: how a block-wise
+// codec handed a table by pointer (BlockwiseKernel) knows it may take this file's fast paths.
+const DynamicTables* dynamic_tables_of(const float* p, const float* DynamicTables::*field);
 
 // codes[i] = nearest code of x[i] / absmax (all the code of 0.0 when absmax is not > 0): the
 // contract of blockwise_encode_ref, which the `_ref` calls.
@@ -95,5 +98,11 @@ void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const 
                                  uint8_t* codes);
 
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels();
+
+// A BlockwiseKernel encode of an ISA: `lut` for the two dynamic maps' thresholds, `other` (a
+// threshold search) for any other table.
+void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const float* thresholds,
+                             uint8_t* codes, BlockwiseLutEncodeFn lut,
+                             void (*other)(const float*, int64_t, float, const float*, uint8_t*));
 
 }  // namespace lowbit

@@ -108,8 +108,12 @@ void blockwise_encode_avx512(const float* x, int64_t n, float absmax, const floa
 void blockwise_decode_avx512(const uint8_t* codes, int64_t n, float absmax, const float* map,
                              float* x);
 float blockwise_absmax_avx2(const float* x, int64_t n);
+// AVX2: the encode takes the two dynamic maps through the lookup table (as AVX-512) and any other
+// table through the threshold search (_search); the decode is a gather of the map.
 void blockwise_encode_avx2(const float* x, int64_t n, float absmax, const float* thresholds,
                            uint8_t* codes);
+void blockwise_encode_search_avx2(const float* x, int64_t n, float absmax,
+                                  const float* thresholds, uint8_t* codes);
 void blockwise_decode_avx2(const uint8_t* codes, int64_t n, float absmax, const float* map,
                            float* x);
 

@@ -1,8 +1,8 @@
 // AVX-512 block-wise dynamic 8-bit codec without the AVX2 variant's gathers (slower than the
 // scalar table loop on Zen 5): for the two dynamic maps, the nearest-code encode through the
 // lookup table (blockwise_encode_lut_avx512) and the decode through the map's decade lines
-// (dynamic_decode_avx512.h); any other map or threshold table goes to the AVX2 entries, and so
-// does absmax (memory-bound). Every result is bit for bit the `_ref` one.
+// (dynamic_decode_avx512.h); any other map or threshold table goes to the AVX2 search and
+// gather, and absmax to the AVX2 one (memory-bound). Every result is bit for bit the `_ref` one.
 #include <immintrin.h>
 
 #include "lowbit/kernels/ref/blockwise_lut.h"
@@ -11,28 +11,15 @@
 
 namespace lowbit {
 
-namespace {
-
-// The dynamic map whose `field` (its values or its thresholds) is p, or null.
-const DynamicTables* tables_of(const float* p, const float* DynamicTables::*field) {
-  const DynamicMap maps[] = {DynamicMap::signed_map, DynamicMap::unsigned_map};
-  for (DynamicMap w : maps)
-    if (dynamic_tables(w).*field == p) return &dynamic_tables(w);
-  return nullptr;
-}
-
-}  // namespace
-
 void blockwise_encode_avx512(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes) {
-  if (const DynamicTables* t = tables_of(thresholds, &DynamicTables::thresholds))
-    return blockwise_encode_lut_avx512(x, n, absmax, *t, codes);
-  blockwise_encode_avx2(x, n, absmax, thresholds, codes);
+  blockwise_encode_lut_or(x, n, absmax, thresholds, codes, blockwise_encode_lut_avx512,
+                          blockwise_encode_search_avx2);
 }
 
 void blockwise_decode_avx512(const uint8_t* codes, int64_t n, float absmax, const float* map,
                              float* x) {
-  const DynamicTables* t = tables_of(map, &DynamicTables::map);
+  const DynamicTables* t = dynamic_tables_of(map, &DynamicTables::map);
   if (!t) return blockwise_decode_avx2(codes, n, absmax, map, x);
   const AffineV a(*t->affine);
   const __m512 am = _mm512_set1_ps(absmax);
