@@ -105,13 +105,15 @@ TEST(CodecParity, IntnQuantize) {
 // the reference against a direct transcription of its definition with Rng::u32_at.
 TEST(CodecParity, IntnStochasticRounding) {
   const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2,
-                              (uint64_t{1} << 34) - 512};
+                              (uint64_t{1} << 34) - 512, (uint64_t{1} << 34) - 60,
+                              (uint64_t{1} << 34) - 124};
   // Not powers of two (x / scale must be a division), and powers of two, which a kernel may
   // multiply by the reciprocal instead: the smallest and largest it does, past them, and one
   // that makes every x / scale subnormal. Seeds and streams with high words.
   const float kScales[] = {0.3f, 3.0f, 0.25f, 0x1p-126f, 0x1p126f, 0x1p127f, 0x1p-149f};
   for (int bits : {2, 4, 8, 10, 16})
-    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{33}, int64_t{100}, int64_t{1000}})
+    for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{33}, int64_t{64}, int64_t{65},
+                      int64_t{100}, int64_t{1000}})
       for (uint64_t pos0 : kStarts)
         for (const float scale : kScales) {
         std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
@@ -143,8 +145,10 @@ TEST(CodecParity, IntnStochasticRounding) {
 }
 
 TEST(CodecParity, RngWordsEqualU32At) {
-  // The last: runs of a generator (64 or 128 words) that end exactly at the high-word change.
-  const uint64_t kStarts[] = {0, 3, 5, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 512};
+  // The last three: runs of a generator (64 or 128 words) that end exactly at the high-word
+  // change, and runs whose last block would be the first past it (AVX2, AVX-512).
+  const uint64_t kStarts[] = {0, 3, 5, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 512,
+                              (uint64_t{1} << 34) - 60, (uint64_t{1} << 34) - 124};
   for (const RngWordsKernel* k : rng_words_kernels().runnable())
     for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{65},
                       int64_t{300}, int64_t{600}})

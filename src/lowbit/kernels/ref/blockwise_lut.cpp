@@ -205,7 +205,7 @@ const DynamicTables* dynamic_tables_of(const float* p, const float* DynamicTable
 
 void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes, BlockwiseLutEncodeFn lut,
-                             void (*other)(const float*, int64_t, float, const float*, uint8_t*)) {
+                             BlockwiseSearchEncodeFn other) {
   if (const DynamicTables* t = dynamic_tables_of(thresholds, &DynamicTables::thresholds))
     return lut(x, n, absmax, *t, codes);
   other(x, n, absmax, thresholds, codes);

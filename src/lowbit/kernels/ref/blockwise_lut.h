@@ -94,6 +94,10 @@ void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const Dyn
                               uint8_t* codes);
 void blockwise_encode_lut_avx2(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                uint8_t* codes);
+// The same without prefetching the values after x's: for input already in L1 (adam8_block_avx2's
+// scratch).
+void blockwise_encode_lut_l1_avx2(const float* x, int64_t n, float absmax,
+                                  const DynamicTables& t, uint8_t* codes);
 void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                  uint8_t* codes);
 
@@ -101,8 +105,10 @@ const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels();
 
 // A BlockwiseKernel encode of an ISA: `lut` for the two dynamic maps' thresholds, `other` (a
 // threshold search) for any other table.
+using BlockwiseSearchEncodeFn = void (*)(const float* x, int64_t n, float absmax,
+                                         const float* thresholds, uint8_t* codes);
 void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes, BlockwiseLutEncodeFn lut,
-                             void (*other)(const float*, int64_t, float, const float*, uint8_t*));
+                             BlockwiseSearchEncodeFn other);
 
 }  // namespace lowbit

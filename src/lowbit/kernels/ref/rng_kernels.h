@@ -1,5 +1,6 @@
 // Counter-based random words in bulk: the same words as Rng::u32_at, many at a time (dropout
-// masks). A `_ref` and an AVX2 variant (Philox on 8 blocks at once).
+// masks). A `_ref`, an AVX2 variant (Philox on 16 blocks at once)
+// and an AVX-512 one (32).
 #pragma once
 
 #include <cstdint>

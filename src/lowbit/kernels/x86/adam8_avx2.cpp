@@ -2,7 +2,7 @@
 // scratch, a second does update_math.h's arithmetic on it (the same IEEE operations in the same
 // order; this file is built with -ffp-contract=off), stores p and the new m and v and keeps their
 // absmax in registers, and a third encodes the scratch through the lookup table
-// (blockwise_encode_lut_avx2). Gathers are the cost on this CPU, so the decode has none: the map
+// (blockwise_encode_lut_l1_avx2). Gathers are the cost on this CPU, so the decode has none: the map
 // value comes from its decade's line (DynamicAffine, blockwise_lut.h) through four permutes and a
 // double-float evaluation that reproduces every map entry exactly. The decode has a pass of its
 // own because its dependency chain, added to the update's sqrt and two divisions in one loop,
@@ -114,8 +114,8 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     }
     m.absmax[b] = new_m;
     v.absmax[b] = new_v;
-    blockwise_encode_lut_avx2(sm, len, new_m, *m.t, m.codes + off);
-    blockwise_encode_lut_avx2(sv, len, new_v, *v.t, v.codes + off);
+    blockwise_encode_lut_l1_avx2(sm, len, new_m, *m.t, m.codes + off);
+    blockwise_encode_lut_l1_avx2(sv, len, new_v, *v.t, v.codes + off);
   }
 }
 

@@ -27,7 +27,7 @@ inline __m256i lut_encode8(__m256 v, const uint32_t* lut) {
   return _mm256_srli_epi32(_mm256_sub_epi32(r, e), 24);
 }
 
-template <int kS>
+template <int kS, bool kPrefetch>
 int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut, uint8_t* codes) {
   const bool zero = !(absmax > 0.0f);
   const __m256 div = _mm256_set1_ps(zero ? 1.0f : absmax);
@@ -35,20 +35,30 @@ int64_t encode_run(const float* x, int64_t n, float absmax, const uint32_t* lut,
   for (; i + 8 <= n; i += 8) {
     // The values after this call's, where a caller walking a tensor block by block reads next
     // (as the AVX-512 encode): the memory stream would otherwise idle while this loop works from L1.
-    if (i % 16 == 0) prefetch_after(x, 4 * (n + i));
+    if (kPrefetch && i % 16 == 0) prefetch_after(x, 4 * (n + i));
     __m256 v = zero ? _mm256_setzero_ps() : _mm256_div_ps(_mm256_loadu_ps(x + i), div);
     store8_u8(codes + i, lut_encode8<kS>(v, lut));
   }
   return i;
 }
 
+template <bool kPrefetch>
+void encode(const float* x, int64_t n, float absmax, const DynamicTables& t, uint8_t* codes) {
+  const int64_t i = t.lut_shift == 17 ? encode_run<17, kPrefetch>(x, n, absmax, t.lut, codes)
+                                      : encode_run<16, kPrefetch>(x, n, absmax, t.lut, codes);
+  blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);
+}
+
 }  // namespace
 
 void blockwise_encode_lut_avx2(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                uint8_t* codes) {
-  const int64_t i = t.lut_shift == 17 ? encode_run<17>(x, n, absmax, t.lut, codes)
-                                      : encode_run<16>(x, n, absmax, t.lut, codes);
-  blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);
+  encode<true>(x, n, absmax, t, codes);
+}
+
+void blockwise_encode_lut_l1_avx2(const float* x, int64_t n, float absmax,
+                                  const DynamicTables& t, uint8_t* codes) {
+  encode<false>(x, n, absmax, t, codes);
 }
 
 }  // namespace lowbit

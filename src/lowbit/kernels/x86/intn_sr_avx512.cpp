@@ -1,7 +1,7 @@
 // AVX-512 stochastic rounding to n-bit integers: Philox4x32-10 on 32 blocks at once (128 words, one
 // per position, kernels/x86/philox_x86.h), then the reference's IEEE operations (x / scale,
 // floor, compare, clamp) 16 lanes at a time, so codes match intn_sr_*_ref bit for bit. The AVX2
-// file is the same on 8 blocks.
+// file is the same on 16 blocks.
 #include <immintrin.h>
 
 #include <cstring>

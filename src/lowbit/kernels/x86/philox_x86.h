@@ -187,7 +187,7 @@ inline void fill_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n,
   for_each_words<P>(
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) { ref(seed, stream, pos0 + static_cast<uint64_t>(i), len, out + i); },
-      [&](int64_t i, const typename P::V w[4]) {
+      [&](int64_t i, const typename P::V* w) {
         for (int t = 0; t < 4 * P::kBlocks / P::kLanes; ++t) P::store(out + i + P::kLanes * t, w[t]);
       });
 }

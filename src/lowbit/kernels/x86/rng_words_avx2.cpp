@@ -1,4 +1,4 @@
-// AVX2 bulk random words: 32 positions (8 Philox blocks) per step, head and tail through the
+// AVX2 bulk random words: 64 positions (16 Philox blocks) per step, head and tail through the
 // reference, so every word equals Rng::u32_at.
 #include <immintrin.h>
 
