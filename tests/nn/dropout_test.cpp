@@ -19,13 +19,21 @@ std::vector<uint8_t> mask_of(const Rng& rng, uint64_t step, int64_t n, double p)
   return m;
 }
 
+// Also at p equal to some element's draw and one double ulp either side of it, where the
+// kernel's integer threshold and the float comparison must agree exactly.
 TEST(DropoutMask, IsTheKeyedUniformDraw) {
   const Rng rng = Rng(5).child(3);
-  const double p = 0.3;
-  auto m = mask_of(rng, 7, 1001, p);
   Rng c = rng.child(7);
-  for (int64_t i = 0; i < 1001; ++i)
-    ASSERT_EQ(m[i], u32_to_unit_float(c.u32_at(i)) >= p ? 1 : 0) << "element " << i;
+  std::vector<double> ps = {0.3, 0.0, 0.5, 1.0 - 0x1p-24, 0x1p-24, 0x1p-30, 1.0};
+  for (int64_t i : {0, 1, 500}) {
+    const double u = u32_to_unit_float(c.u32_at(i));
+    for (double q : {u, std::nextafter(u, 0.0), std::nextafter(u, 1.0)}) ps.push_back(q);
+  }
+  for (double p : ps) {
+    auto m = mask_of(rng, 7, 1001, p);
+    for (int64_t i = 0; i < 1001; ++i)
+      ASSERT_EQ(m[i], u32_to_unit_float(c.u32_at(i)) >= p ? 1 : 0) << "element " << i << " p " << p;
+  }
 }
 
 TEST(DropoutMask, DependsOnlyOnSeedStreamStepAndElement) {

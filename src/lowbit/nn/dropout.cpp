@@ -3,6 +3,7 @@
 #include "lowbit/nn/dropout.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/kernels/ref/rng_kernels.h"
@@ -39,13 +40,15 @@ void dropout_mask(const Rng& rng, uint64_t step, int64_t n, double p, uint8_t* m
   const Rng c = rng.child(step);
   // mask[i] = u32_to_unit_float(c.u32_at(i)) >= p, the words drawn in bulk (rng_words family).
   const RngWordsKernel& words = rng_words_kernels().chosen();
+  // u32_to_unit_float(w) is (w >> 8) / 2^24 exactly and p * 2^24 is exact in double, so the
+  // comparison is (w >> 8) >= ceil(p * 2^24): integers, which the compiler vectorizes.
+  const uint32_t keep_from = static_cast<uint32_t>(std::ceil(p * 16777216.0));
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
     uint32_t w[256];
     for (int64_t i = b; i < e; i += 256) {
       const int64_t len = std::min<int64_t>(256, e - i);
       words.fn(c.seed(), c.stream(), static_cast<uint64_t>(i), len, w);
-      for (int64_t k = 0; k < len; ++k)
-        mask[i + k] = static_cast<double>(u32_to_unit_float(w[k])) >= p;
+      for (int64_t k = 0; k < len; ++k) mask[i + k] = (w[k] >> 8) >= keep_from;
     }
   });
 }
