@@ -45,10 +45,13 @@ void dropout_mask(const Rng& rng, uint64_t step, int64_t n, double p, uint8_t* m
   const uint32_t keep_from = static_cast<uint32_t>(std::ceil(p * 16777216.0));
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
     uint32_t w[256];
+    const uint32_t from = keep_from;  // locals: a byte store may alias anything captured
     for (int64_t i = b; i < e; i += 256) {
       const int64_t len = std::min<int64_t>(256, e - i);
       words.fn(c.seed(), c.stream(), static_cast<uint64_t>(i), len, w);
-      for (int64_t k = 0; k < len; ++k) mask[i + k] = (w[k] >> 8) >= keep_from;
+      uint8_t* out = mask + i;
+#pragma omp simd
+      for (int64_t k = 0; k < len; ++k) out[k] = (w[k] >> 8) >= from;
     }
   });
 }
