@@ -3,6 +3,7 @@
 #include "lowbit/train/numerics_policy.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "lowbit/core/parallel.h"
@@ -152,10 +153,19 @@ void dfp_fake_quantize(float* x, int64_t n, int bits) {
   parallel_for(n, 1024, [&](int64_t i0, int64_t i1) {
     int16_t codes[1024];
     const int64_t len = i1 - i0;
-    float* xi = x + i0;
-    k.to_s16(xi, len, s, qmax, codes);
-    for (int64_t i = 0; i < len; ++i)
-      xi[i] = xi[i] != xi[i] ? xi[i] : std::copysign(static_cast<float>(codes[i]) * s, xi[i]);
+    float* __restrict xi = x + i0;
+    const float step = s;  // a local: a float store could alias the captured s
+    k.to_s16(xi, len, step, qmax, codes);
+    // On the bits, without a branch: GCC would not if-convert the float compare or the select
+    // (either could trap), and the loop stayed scalar. copysign(code * s, x), or x if x is NaN.
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) {
+      const uint32_t v = std::bit_cast<uint32_t>(xi[i]);
+      const uint32_t q = std::bit_cast<uint32_t>(static_cast<float>(codes[i]) * step);
+      const uint32_t nan = 0u - static_cast<uint32_t>((v & 0x7FFFFFFFu) > 0x7F800000u);
+      const uint32_t r = ((q & 0x7FFFFFFFu) | (v & 0x80000000u)) & ~nan;
+      xi[i] = std::bit_cast<float>(r | (v & nan));
+    }
   });
 }
 
