@@ -14,17 +14,17 @@ namespace lowbit::nn {
 
 namespace {
 
+// max |t| with NaN skipped (as a fold of fmax), per chunk through the SIMD absmax kernel: the
+// scalar fmax loop was a libm call per element (11 % of an fp8 step on Zen 3).
 float amax_of(const Tensor& t) {
   const float* p = t.data<float>();
   const int64_t n = t.numel();
   const int64_t chunks = (n + 65535) / 65536;
   std::vector<float> part(static_cast<size_t>(chunks), 0.0f);
+  const auto absmax = blockwise_kernels().chosen().absmax;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      float a = 0.0f;
-      for (int64_t i = c * 65536; i < std::min(n, (c + 1) * 65536); ++i) a = std::fmax(a, std::fabs(p[i]));
-      part[static_cast<size_t>(c)] = a;
-    }
+    for (int64_t c = c0; c < c1; ++c)
+      part[static_cast<size_t>(c)] = absmax(p + c * 65536, std::min(n, (c + 1) * 65536) - c * 65536);
   });
   float a = 0.0f;
   for (float v : part) a = std::fmax(a, v);
