@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -205,11 +206,19 @@ void Int4GemmNumerics::backward_weight(const Tensor& dy, Tensor& dw) {
         const int64_t rows = std::min(kRows, i1 - g);
         double sd[kRows] = {};
         const float* d = dyp + g * n;
-        for (int64_t j = 0; j < n; ++j)
-          for (int64_t r = 0; r < rows; ++r) {
-            const double v = d[r * n + j];
-            sd[r] += v * v;
-          }
+        auto square_sums = [&](auto count) {
+          for (int64_t j = 0; j < n; ++j)
+#pragma GCC unroll 8
+            for (int64_t r = 0; r < count; ++r) {
+              const double v = d[r * n + j];
+              sd[r] += v * v;
+            }
+        };
+        // A whole group as a constant trip count: unrolled, its sums stay in registers.
+        if (rows == kRows)
+          square_sums(std::integral_constant<int64_t, kRows>{});
+        else
+          square_sums(rows);
         for (int64_t r = 0; r < rows; ++r) {
           const uint8_t* row = xqp + (g + r) * row_bytes;
           int64_t sx = 0;
