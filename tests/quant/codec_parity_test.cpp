@@ -162,8 +162,9 @@ TEST(CodecParity, RngWordsEqualU32At) {
       }
 }
 
-// The dynamic maps' own tables take the lookup-table encode and the affine decode; a copy of the
-// same tables at another address (`copied`) takes the generic threshold search and table gather.
+// The dynamic maps' own tables take the lookup-table encode (and, on AVX-512, the affine decode);
+// a copy of the same tables at another address (`copied`) takes the threshold search and the
+// table gather.
 TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
   for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
     for (bool copied : {false, true})

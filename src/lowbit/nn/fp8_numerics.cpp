@@ -9,27 +9,11 @@
 #include "lowbit/formats/fp8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/ops/gemm.h"
+#include "lowbit/quant/uniform.h"
 
 namespace lowbit::nn {
 
 namespace {
-
-// max |t| with NaN skipped (as a fold of fmax), per chunk through the SIMD absmax kernel: the
-// scalar fmax loop was a libm call per element (11 % of an fp8 step on Zen 3).
-float amax_of(const Tensor& t) {
-  const float* p = t.data<float>();
-  const int64_t n = t.numel();
-  const int64_t chunks = (n + 65535) / 65536;
-  std::vector<float> part(static_cast<size_t>(chunks), 0.0f);
-  const auto absmax = blockwise_kernels().chosen().absmax;
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c)
-      part[static_cast<size_t>(c)] = absmax(p + c * 65536, std::min(n, (c + 1) * 65536) - c * 65536);
-  });
-  float a = 0.0f;
-  for (float v : part) a = std::fmax(a, v);
-  return a;
-}
 
 // One tensor's scale state and its quantize -> dequantize step.
 class Fp8TensorScaler {
@@ -40,7 +24,7 @@ class Fp8TensorScaler {
   // t f32 -> codes (returned) and their decoded values / scale (into dq, same shape, f32).
   // `record` adds this amax to the delayed history (training steps only).
   Tensor quantize(const Tensor& t, bool record, Tensor* dq) {
-    const float amax = amax_of(t);
+    const float amax = absmax_of(t.data<float>(), t.numel());
     float scale;
     if (scaling_ == Fp8Scaling::current || delayed_.history_size() == 0)
       scale = fp8_scale_from_amax(amax, kind_);  // no history yet: this tensor's own amax

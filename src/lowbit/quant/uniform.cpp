@@ -287,4 +287,13 @@ Tensor dequantize(const QTensor& q) {
   return out;
 }
 
+float absmax_of(const float* x, int64_t n) {
+  const auto absmax = blockwise_kernels().chosen().absmax;
+  float amax = 0.0f;
+  parallel_reduce_chunks<float>(
+      n, int64_t{1} << 16, 1, [&](int64_t b, int64_t e, float* m) { *m = absmax(x + b, e - b); },
+      [&](const float* m) { amax = std::fmax(amax, *m); });
+  return amax;
+}
+
 }  // namespace lowbit

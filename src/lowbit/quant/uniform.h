@@ -21,6 +21,10 @@ Tensor quantize_amax(const Tensor& x, const QFormat& format);
 QTensor quantize_with_amax(const Tensor& x, const QFormat& format, const Tensor& amax,
                            uint64_t seed = 0, uint64_t stream = 0);
 
+// max |x_i| over n floats, NaN skipped (a fold of fmax), through the SIMD absmax kernel in
+// parallel chunks of 2^16; exact, so the same for any thread count.
+float absmax_of(const float* x, int64_t n);
+
 // f32 tensor of q.shape: value(code) * scale.
 Tensor dequantize(const QTensor& q);
 

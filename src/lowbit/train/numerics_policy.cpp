@@ -15,6 +15,7 @@
 #include "lowbit/nn/int_layer_norm.h"
 #include "lowbit/nn/int_numerics.h"
 #include "lowbit/nn/qat_numerics.h"
+#include "lowbit/quant/uniform.h"
 #include "lowbit/train/qat_bits.h"
 #include "lowbit/train/recipe.h"
 
@@ -135,12 +136,7 @@ nn::IntLayerPolicy make_int_layer_policy(const Recipe& recipe) {
 
 void dfp_fake_quantize(float* x, int64_t n, int bits) {
   LB_CHECK(bits >= 2 && bits <= 16, "[dfp_fake_quantize] bits = ", bits, ", expected 2..16");
-  // NaN skipped; the max of chunk maxima is the max, whatever threads take the chunks.
-  const auto absmax = blockwise_kernels().chosen().absmax;
-  float amax = 0.0f;
-  parallel_reduce_chunks<float>(
-      n, int64_t{1} << 16, 1, [&](int64_t b, int64_t e, float* m) { *m = absmax(x + b, e - b); },
-      [&](const float* m) { amax = std::fmax(amax, *m); });
+  const float amax = absmax_of(x, n);
   if (!(amax > 0) || !std::isfinite(amax)) return;  // all zero (or non-finite: the trainer reports it)
   const int32_t qmax = (1 << (bits - 1)) - 1;
   const float s = std::exp2(std::ceil(std::log2(amax / static_cast<float>(qmax))));

@@ -40,7 +40,7 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
         ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
       },
       [&](int64_t i, const __m256i w[8]) {
-        for (int run = 0; run < 2; ++run) {
+        for (int run = 0; run < Philox16::kBlocks / 8; ++run) {  // 32 positions each
           __m256i codes[4];
           for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 32 * run + 8 * t, w[4 * run + t], sc, lo, hi);
           store(q + i + 32 * run, codes);
