@@ -7,6 +7,7 @@
 
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
+#include "lowbit/kernels/x86/lookup_avx2.h"
 
 namespace lowbit {
 
@@ -126,10 +127,9 @@ float blockwise_absmax_avx2(const float* x, int64_t n) {
   return m;
 }
 
-// The two dynamic maps through the lookup table (one gather per 8 values instead of the search's
-// four permutes and four gathers: 1.0 -> 5.8 GB/s from DRAM on Zen 3), any other table through
-// the search below. The decode stays a gather: the affine decode of the fused Adam kernel was 5 %
-// slower alone there.
+// The two dynamic maps through the lookup table (blockwise_encode_lut_avx2: eight table loads per
+// 8 values instead of the search's four permutes and four gathers), any other table through the
+// search below.
 void blockwise_encode_avx2(const float* x, int64_t n, float absmax, const float* thresholds,
                            uint8_t* codes) {
   blockwise_encode_lut_or(x, n, absmax, thresholds, codes, blockwise_encode_lut_avx2,
@@ -170,8 +170,7 @@ void blockwise_decode_avx2(const uint8_t* codes, int64_t n, float absmax, const 
   const __m256 am = _mm256_set1_ps(absmax);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
-    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_i32gather_ps(map, c, 4), am));
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(lookup8(map, codes + i), am));
   }
   blockwise_decode_ref(codes + i, n - i, absmax, map, x + i);
 }
