@@ -111,4 +111,17 @@ void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const floa
                              uint8_t* codes, BlockwiseLutEncodeFn lut,
                              BlockwiseSearchEncodeFn other);
 
+// Calls fn.template operator()<kS, kNonneg>() for table t's lookup kind: the signed map's (17,
+// with a negative row) or the unsigned map's (16, negatives as zero), the only two
+// (EachMapHasItsLookupKind); the SIMD encoders compile one loop per kind. In an unnamed
+// namespace, so an ISA file's instantiation stays internal to it.
+namespace {
+template <class Fn>
+inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
+  LB_ASSERT(t.lut_shift == (t.negatives_as_zero ? 16 : 17));
+  return t.negatives_as_zero ? fn.template operator()<16, true>()
+                             : fn.template operator()<17, false>();
+}
+}  // namespace
+
 }  // namespace lowbit

@@ -1,20 +1,22 @@
 // AVX2 fused 8-bit Adam(W) block. Per quantization block: one pass decodes m and v into an L1
-// scratch, a second does update_math.h's arithmetic on it (the same IEEE operations in the same
-// order; this file is built with -ffp-contract=off), stores p and the new m and v and keeps their
-// absmax in registers, and a third encodes the scratch through the lookup table
-// (blockwise_encode_lut_l1_avx2). Gathers are the cost on this CPU, so the decode has none: the map
-// value comes from its decade's line (DynamicAffine, blockwise_lut.h) through four permutes and a
-// double-float evaluation that reproduces every map entry exactly. The decode has a pass of its
-// own because its dependency chain, added to the update's sqrt and two divisions in one loop,
-// left the out-of-order window short of independent work (12.0 vs 10.7 us per 2048 values on
-// Zen 3, best of 10).
+// scratch (map[code] * absmax, the map read by eight scalar loads per 8 codes, lookup_avx2.h), a
+// second does update_math.h's arithmetic on it (the same IEEE operations in the same order; this
+// file is built with -ffp-contract=off), stores p and the new m and v, keeps their absmax in
+// registers and prefetches the next block's p, g and codes, and a third encodes the scratch
+// through the lookup table (blockwise_encode_lut_l1_avx2). On Zen 3 (optim_bench AdamWStep/1/2,
+// best of 4 alternating rounds) the loads decode and the prefetch took the step from 74.6 to
+// 61.0 ms against the decade lines (DynamicAffine, ~22 vector operations per 8 codes). Tried and dropped there: the
+// AVX-512 kernel's software pipeline (the encode of block b - 1 in the update loop of block b):
+// no faster, since one loop holding ~180 instructions per 8 values spills and keeps fewer
+// iterations in flight; and, earlier, the decade-line decode in the update loop (12.0 vs 10.7 us
+// per 2048 values: its dependency chain with the update's sqrt and two divisions left the
+// out-of-order window short of independent work).
 #include <immintrin.h>
-
-#include <algorithm>
-#include <cmath>
 
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
+#include "lowbit/kernels/x86/lookup_avx2.h"
+#include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
 
@@ -29,37 +31,6 @@ struct Vk {
         df(_mm256_set1_ps(k.decay_factor)), l2(_mm256_set1_ps(k.l2)) {}
 };
 
-// dynamic_decode_affine for 8 codes, times absmax.
-struct AffineV {
-  __m256 ah, al, bh, bl;
-  __m256i offset, zero_code;
-  explicit AffineV(const DynamicAffine& a)
-      : ah(_mm256_loadu_ps(a.ah)), al(_mm256_loadu_ps(a.al)), bh(_mm256_loadu_ps(a.bh)),
-        bl(_mm256_loadu_ps(a.bl)), offset(_mm256_set1_epi32(a.offset)),
-        zero_code(_mm256_set1_epi32(a.zero_code)) {}
-};
-
-inline __m256 decode8(const uint8_t* codes, const AffineV& a, __m256 absmax) {
-  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
-  const __m256i d = _mm256_sub_epi32(c, a.offset);
-  const __m256 uf = _mm256_cvtepi32_ps(_mm256_abs_epi32(d));
-  const __m256i ub = _mm256_castps_si256(uf);
-  const __m256i slot = _mm256_srli_epi32(ub, 23);  // vpermps reads the low 3 bits
-  const __m256 kf = _mm256_sub_ps(
-      uf, _mm256_castsi256_ps(_mm256_and_si256(ub, _mm256_set1_epi32(int32_t(0xFF800000u)))));
-  const __m256 ah = _mm256_permutevar8x32_ps(a.ah, slot), al = _mm256_permutevar8x32_ps(a.al, slot);
-  const __m256 bh = _mm256_permutevar8x32_ps(a.bh, slot), bl = _mm256_permutevar8x32_ps(a.bl, slot);
-  const __m256 p = _mm256_mul_ps(bh, kf);
-  const __m256 pe = _mm256_fmsub_ps(bh, kf, p);
-  const __m256 t = _mm256_fmadd_ps(bl, kf, al);
-  const __m256 s = _mm256_add_ps(p, ah), b = _mm256_sub_ps(s, p);
-  const __m256 se = _mm256_add_ps(_mm256_sub_ps(p, _mm256_sub_ps(s, b)), _mm256_sub_ps(ah, b));
-  __m256 v = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(se, pe), t));
-  v = _mm256_or_ps(v, _mm256_castsi256_ps(_mm256_and_si256(d, _mm256_set1_epi32(INT32_MIN))));
-  v = _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(c, a.zero_code)), v);
-  return _mm256_mul_ps(v, absmax);
-}
-
 inline float hmax(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -72,7 +43,6 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
            const Blockwise8Span& m, const Blockwise8Span& v) {
   alignas(64) float sm[kAdam8MaxBlock], sv[kAdam8MaxBlock];
   const Vk c(k);
-  const AffineV dm(*m.t->affine), dv(*v.t->affine);
   const float *map_m = m.t->map, *map_v = v.t->map;
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
@@ -83,10 +53,19 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     const float* gb = g + off;
     int64_t i = 0;
     for (; i + 8 <= len; i += 8) {
-      _mm256_store_ps(sm + i, decode8(m.codes + off + i, dm, am));
-      _mm256_store_ps(sv + i, decode8(v.codes + off + i, dv, av));
+      _mm256_store_ps(sm + i, _mm256_mul_ps(lookup8(map_m, m.codes + off + i), am));
+      _mm256_store_ps(sv + i, _mm256_mul_ps(lookup8(map_v, v.codes + off + i), av));
     }
     for (i = 0; i + 8 <= len; i += 8) {
+      // The next block's p, g and codes, while this one's update has the divider busy.
+      if (i % 16 == 0) {
+        prefetch_after(pb, 4 * (len + i));
+        prefetch_after(gb, 4 * (len + i));
+      }
+      if (i % 64 == 0) {
+        prefetch_after(m.codes + off, len + i);
+        prefetch_after(v.codes + off, len + i);
+      }
       __m256 mi = _mm256_load_ps(sm + i), vi = _mm256_load_ps(sv + i);
       __m256 pi = _mm256_loadu_ps(pb + i), gi = _mm256_loadu_ps(gb + i);
       if constexpr (kL2)

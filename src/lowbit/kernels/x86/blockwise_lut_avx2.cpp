@@ -2,7 +2,7 @@
 // (blockwise_lut_avx512.h) on 8 values per step, with the table entries fetched by eight scalar
 // loads instead of a gather (lookup_avx2.h), after the same x / absmax division as `_ref`, so
 // the codes match it exactly. (The AVX-512 encode's reciprocal quotient, tried here, was no
-// faster: the division overlaps the loads.)
+// faster: a ymm division is one uop, and it overlaps the loads.)
 #include <immintrin.h>
 
 #include "lowbit/kernels/ref/blockwise_lut.h"
@@ -14,12 +14,7 @@ namespace lowbit {
 
 namespace {
 
-inline void store8_u8(uint8_t* out, __m256i v32) {
-  __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v32), _mm256_extracti128_si256(v32, 1));
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(w, w));
-}
-
-// r - lut[j] of blockwise_lut.h for 8 normalised values (lut_diff16 of blockwise_lut_avx512.h).
+// r - lut[j] for 8 normalised values (lut_diff16 of blockwise_lut_avx512.h).
 template <int kS, bool kNonneg>
 inline __m256i lut_diff8(__m256 v, const uint32_t* lut) {
   const __m256i b = _mm256_castps_si256(v), mant = _mm256_set1_epi32((1 << kS) - 1);
@@ -34,29 +29,29 @@ inline __m256i lut_diff8(__m256 v, const uint32_t* lut) {
   return _mm256_sub_epi32(r, lookup8(lut, j));
 }
 
-template <int kS, bool kNonneg, bool kPrefetch>
-int64_t encode_run(const float* x, int64_t n, float absmax, const DynamicTables& t,
-                   uint8_t* codes) {
-  const bool zero = !(absmax > 0.0f);
-  const __m256 div = _mm256_set1_ps(zero ? 1.0f : absmax);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    // The values after this call's, where a caller walking a tensor block by block reads next
-    // (as the AVX-512 encode): the memory stream would otherwise idle while this loop works from L1.
-    if (kPrefetch && i % 16 == 0) prefetch_after(x, 4 * (n + i));
-    const __m256 q = zero ? _mm256_setzero_ps() : _mm256_div_ps(_mm256_loadu_ps(x + i), div);
-    store8_u8(codes + i, _mm256_srli_epi32(lut_diff8<kS, kNonneg>(q, t.lut), 24));
-  }
-  return i;
+// Codes are 0..255: the saturating packs are plain narrowings.
+inline void store_codes8(uint8_t* out, __m256i code) {
+  const __m128i w =
+      _mm_packus_epi32(_mm256_castsi256_si128(code), _mm256_extracti128_si256(code, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(w, w));
 }
 
 template <bool kPrefetch>
 void encode(const float* x, int64_t n, float absmax, const DynamicTables& t, uint8_t* codes) {
-  // The two lookup kinds (with_lut_kind of blockwise_lut_avx512.h).
-  LB_ASSERT(t.lut_shift == (t.negatives_as_zero ? 16 : 17));
-  const int64_t i = t.negatives_as_zero
-                        ? encode_run<16, true, kPrefetch>(x, n, absmax, t, codes)
-                        : encode_run<17, false, kPrefetch>(x, n, absmax, t, codes);
+  const bool zero = !(absmax > 0.0f);
+  const __m256 div = _mm256_set1_ps(zero ? 1.0f : absmax);
+  const int64_t i = with_lut_kind(t, [&]<int kS, bool kNonneg>() {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      // The values after this call's, where a caller walking a tensor block by block reads next
+      // (as the AVX-512 encode): the memory stream would otherwise idle while this loop works
+      // from L1.
+      if (kPrefetch && j % 16 == 0) prefetch_after(x, 4 * (n + j));
+      const __m256 q = zero ? _mm256_setzero_ps() : _mm256_div_ps(_mm256_loadu_ps(x + j), div);
+      store_codes8(codes + j, _mm256_srli_epi32(lut_diff8<kS, kNonneg>(q, t.lut), 24));
+    }
+    return j;
+  });
   blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);
 }
 

@@ -32,16 +32,6 @@ inline __m512i lut_diff16(__m512 v, const uint32_t* lut) {
   return _mm512_sub_epi32(r, _mm512_i32gather_epi32(j, reinterpret_cast<const int*>(lut), 4));
 }
 
-// Calls fn.template operator()<kS, kNonneg>() for table t's lookup kind: the signed map's (17,
-// with a negative row) or the unsigned map's (16, negatives as zero), the only two
-// (EachMapHasItsLookupKind).
-template <class Fn>
-inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
-  LB_ASSERT(t.lut_shift == (t.negatives_as_zero ? 16 : 17));
-  return t.negatives_as_zero ? fn.template operator()<16, true>()
-                             : fn.template operator()<17, false>();
-}
-
 // The codes of 16 values x / absmax (blockwise_encode_ref's contract: all code(0) when absmax is
 // not > 0) from table t, of lookup kind <kS, kNonneg>. Where t is reciprocal_safe and absmax in
 // [2^-125, 2^125], the quotient is x * RN(1 / absmax), no division: blockwise_lut.h says why it
