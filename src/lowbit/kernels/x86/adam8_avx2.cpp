@@ -2,15 +2,15 @@
 // scratch (map[code] * absmax, the map read by eight scalar loads per 8 codes, lookup_avx2.h), a
 // second does update_math.h's arithmetic on it (the same IEEE operations in the same order; this
 // file is built with -ffp-contract=off), stores p and the new m and v, keeps their absmax in
-// registers and prefetches the next block's p, g and codes, and a third encodes the scratch
-// through the lookup table (blockwise_encode_lut_l1_avx2). On Zen 3 (optim_bench AdamWStep/1/2,
-// best of 4 alternating rounds) the loads decode and the prefetch took the step from 74.6 to
-// 61.0 ms against the decade lines (DynamicAffine, ~22 vector operations per 8 codes). Tried and dropped there: the
-// AVX-512 kernel's software pipeline (the encode of block b - 1 in the update loop of block b):
-// no faster, since one loop holding ~180 instructions per 8 values spills and keeps fewer
-// iterations in flight; and, earlier, the decade-line decode in the update loop (12.0 vs 10.7 us
-// per 2048 values: its dependency chain with the update's sqrt and two divisions left the
-// out-of-order window short of independent work).
+// registers and prefetches the next block's p, g and codes, and a third encodes the scratch through
+// the lookup table (blockwise_encode_lut_l1_avx2). On Zen 3 (optim_bench AdamWStep/1/2, best of 4
+// alternating rounds) the loads decode and the prefetch took the step from 74.6 to 61.0 ms against
+// the decade lines (DynamicAffine, ~22 vector operations per 8 codes). Tried and dropped there: the
+// AVX-512 kernel's software pipeline (the encode of block b - 1 in the update loop of block b): no
+// faster, since one loop holding ~180 instructions per 8 values spills and keeps fewer iterations
+// in flight; and, earlier, the decade-line decode in the update loop (12.0 vs 10.7 us per 2048
+// values: its dependency chain with the update's sqrt and two divisions left the out-of-order
+// window short of independent work).
 #include <immintrin.h>
 
 #include "lowbit/kernels/ref/adam8.h"

@@ -1,8 +1,8 @@
-// Table lookups for 8 lanes without VPGATHERDD, which is slow on Zen 3 (and Intel's
-// gather-data-sampling microcode slows it on Skylake to Tiger Lake, CPUs this AVX2 path serves):
-// eight scalar loads into lanes instead. Measured on Zen 3 from DRAM (quant_bench, docs/RESULTS.md):
-// the block-wise encode 5.9-7.5 -> 9.0 GB/s, the decode 8.6-9.4 -> 13.0-13.9. Include only from
-// files built with -mavx2; internal linkage only, as philox_x86.h.
+// Table lookups for 8 lanes without VPGATHERDD, which is slow on Zen 3 (and Intel's gather-data-
+// sampling microcode slows it on Skylake to Tiger Lake, CPUs this AVX2 path serves): eight scalar
+// loads into lanes instead. Measured on Zen 3 from DRAM (quant_bench, docs/RESULTS.md): the block-
+// wise encode 5.9-7.5 -> 9.0 GB/s, the decode 8.6-9.4 -> 13.0-13.9. Include only from files built
+// with -mavx2; internal linkage only, as philox_x86.h.
 #pragma once
 
 #include <immintrin.h>
