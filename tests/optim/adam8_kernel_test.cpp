@@ -144,7 +144,8 @@ TEST(Adam8Kernel, MatchesReferenceAroundEveryThreshold) {
   check_thresholds(DynamicMap::unsigned_map);
 }
 
-// The AVX2 decode has no table load: every code of both maps through the affine form.
+// The AVX-512 affine-variant decode has no table load: every code of both maps through the
+// affine form.
 TEST(Adam8Kernel, AffineDecodeIsTheMap) {
   for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
     for (int c = 0; c < 256; ++c)

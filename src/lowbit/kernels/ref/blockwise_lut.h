@@ -69,7 +69,7 @@ struct DynamicTables {
   int lut_shift;        // 16 or 17
   const DynamicAffine* affine;
   // Every value with the sign bit set has entry 0 (code 0 for any r), and the values below 2^-24
-  // share lut_first's entry: the unsigned map. The AVX-512 encode then skips the sign and clamps
+  // share lut_first's entry: the unsigned map. The SIMD encoders then skip the sign and clamp
   // the bucket index below (checked when built).
   bool negatives_as_zero;
   bool reciprocal_safe;  // the reciprocal quotient above gives this table's codes
@@ -110,18 +110,5 @@ using BlockwiseSearchEncodeFn = void (*)(const float* x, int64_t n, float absmax
 void blockwise_encode_lut_or(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes, BlockwiseLutEncodeFn lut,
                              BlockwiseSearchEncodeFn other);
-
-// Calls fn.template operator()<kS, kNonneg>() for table t's lookup kind: the signed map's (17,
-// with a negative row) or the unsigned map's (16, negatives as zero), the only two
-// (EachMapHasItsLookupKind); the SIMD encoders compile one loop per kind. In an unnamed
-// namespace, so an ISA file's instantiation stays internal to it.
-namespace {
-template <class Fn>
-inline decltype(auto) with_lut_kind(const DynamicTables& t, Fn&& fn) {
-  LB_ASSERT(t.lut_shift == (t.negatives_as_zero ? 16 : 17));
-  return t.negatives_as_zero ? fn.template operator()<16, true>()
-                             : fn.template operator()<17, false>();
-}
-}  // namespace
 
 }  // namespace lowbit

@@ -2,15 +2,14 @@
 // scratch (map[code] * absmax, the map read by eight scalar loads per 8 codes, lookup_avx2.h), a
 // second does update_math.h's arithmetic on it (the same IEEE operations in the same order; this
 // file is built with -ffp-contract=off), stores p and the new m and v, keeps their absmax in
-// registers and prefetches the next block's p, g and codes, and a third encodes the scratch through
-// the lookup table (blockwise_encode_lut_l1_avx2). On Zen 3 (optim_bench AdamWStep/1/2, best of 4
-// alternating rounds) the loads decode and the prefetch took the step from 74.6 to 61.0 ms against
-// the decade lines (DynamicAffine, ~22 vector operations per 8 codes). Tried and dropped there: the
-// AVX-512 kernel's software pipeline (the encode of block b - 1 in the update loop of block b): no
-// faster, since one loop holding ~180 instructions per 8 values spills and keeps fewer iterations
-// in flight; and, earlier, the decade-line decode in the update loop (12.0 vs 10.7 us per 2048
-// values: its dependency chain with the update's sqrt and two divisions left the out-of-order
-// window short of independent work).
+// registers and prefetches the next block's p, g and codes, and a third encodes the scratch
+// through the lookup table (blockwise_encode_lut_l1_avx2). Against the decade-line decode
+// (DynamicAffine, ~22 vector operations per 8 codes) and without the prefetch, the step ran ~1.6x
+// slower on Zen 3 (docs/RESULTS.md, "Zen 3 (AVX2), third session"). Tried and dropped there: the
+// AVX-512 kernel's software pipeline (the encode of block b - 1 in the update loop of block b),
+// no faster, since one loop holding ~180 instructions per 8 values spills; and, earlier, the
+// decade-line decode in the update loop (its dependency chain with the update's sqrt and two
+// divisions left the out-of-order window short of independent work).
 #include <immintrin.h>
 
 #include "lowbit/kernels/ref/adam8.h"
@@ -53,8 +52,8 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     const float* gb = g + off;
     int64_t i = 0;
     for (; i + 8 <= len; i += 8) {
-      _mm256_store_ps(sm + i, _mm256_mul_ps(lookup8(map_m, m.codes + off + i), am));
-      _mm256_store_ps(sv + i, _mm256_mul_ps(lookup8(map_v, v.codes + off + i), av));
+      _mm256_store_ps(sm + i, _mm256_mul_ps(map8(map_m, m.codes + off + i), am));
+      _mm256_store_ps(sv + i, _mm256_mul_ps(map8(map_v, v.codes + off + i), av));
     }
     for (i = 0; i + 8 <= len; i += 8) {
       // The next block's p, g and codes, while this one's update has the divider busy.

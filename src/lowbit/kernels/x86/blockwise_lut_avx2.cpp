@@ -8,6 +8,7 @@
 #include "lowbit/kernels/ref/blockwise_lut.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
 #include "lowbit/kernels/x86/lookup_avx2.h"
+#include "lowbit/kernels/x86/lut_kind_x86.h"
 #include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "lowbit/kernels/ref/blockwise_lut.h"
+#include "lowbit/kernels/x86/lut_kind_x86.h"
 
 namespace lowbit {
 namespace {

@@ -1,8 +1,8 @@
 // Table lookups for 8 lanes without VPGATHERDD, which is slow on Zen 3 (and Intel's gather-data-
 // sampling microcode slows it on Skylake to Tiger Lake, CPUs this AVX2 path serves): eight scalar
-// loads into lanes instead. Measured on Zen 3 from DRAM (quant_bench, docs/RESULTS.md): the block-
-// wise encode 5.9-7.5 -> 9.0 GB/s, the decode 8.6-9.4 -> 13.0-13.9. Include only from files built
-// with -mavx2; internal linkage only, as philox_x86.h.
+// loads into lanes instead. Measured on Zen 3 from DRAM (docs/RESULTS.md, "Zen 3 (AVX2), third
+// session"): the block-wise encode 7.46 -> 8.98 GB/s, the decode 9.43 -> 13.90. Include only from
+// files built with -mavx2; internal linkage only, as philox_x86.h.
 #pragma once
 
 #include <immintrin.h>
@@ -12,7 +12,8 @@
 namespace lowbit {
 namespace {
 
-// table[j] for the 8 int32 lanes of j.
+// table[j] for the 8 lanes of j, each read as unsigned and below the table's size (VPGATHERDD
+// would sign-extend them).
 inline __m256i lookup8(const uint32_t* table, __m256i j) {
   auto four = [table](__m128i idx) {
     const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(idx));
@@ -26,8 +27,8 @@ inline __m256i lookup8(const uint32_t* table, __m256i j) {
                                  four(_mm256_extracti128_si256(j, 1)), 1);
 }
 
-// map[codes[0..7]].
-inline __m256 lookup8(const float* map, const uint8_t* codes) {
+// map[codes[0..7]] (map has 256 entries).
+inline __m256 map8(const float* map, const uint8_t* codes) {
   const uint8_t* c = codes;
   return _mm256_setr_ps(map[c[0]], map[c[1]], map[c[2]], map[c[3]], map[c[4]], map[c[5]],
                         map[c[6]], map[c[7]]);

@@ -170,7 +170,7 @@ void blockwise_decode_avx2(const uint8_t* codes, int64_t n, float absmax, const 
   const __m256 am = _mm256_set1_ps(absmax);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(x + i, _mm256_mul_ps(lookup8(map, codes + i), am));
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(map8(map, codes + i), am));
   }
   blockwise_decode_ref(codes + i, n - i, absmax, map, x + i);
 }
