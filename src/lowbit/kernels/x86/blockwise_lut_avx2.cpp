@@ -42,15 +42,24 @@ void encode(const float* x, int64_t n, float absmax, const DynamicTables& t, uin
   const bool zero = !(absmax > 0.0f);
   const __m256 div = _mm256_set1_ps(zero ? 1.0f : absmax);
   const int64_t i = with_lut_kind(t, [&]<int kS, bool kNonneg>() {
+    auto code8 = [&](int64_t j) {
+      const __m256 q = zero ? _mm256_setzero_ps() : _mm256_div_ps(_mm256_loadu_ps(x + j), div);
+      return _mm256_srli_epi32(lut_diff8<kS, kNonneg>(q, t.lut), 24);
+    };
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
+    for (; j + 16 <= n; j += 16) {
       // The values after this call's, where a caller walking a tensor block by block reads next
       // (as the AVX-512 encode): the memory stream would otherwise idle while this loop works
       // from L1.
-      if (kPrefetch && j % 16 == 0) prefetch_after(x, 4 * (n + j));
-      const __m256 q = zero ? _mm256_setzero_ps() : _mm256_div_ps(_mm256_loadu_ps(x + j), div);
-      store_codes8(codes + j, _mm256_srli_epi32(lut_diff8<kS, kNonneg>(q, t.lut), 24));
+      if (kPrefetch) prefetch_after(x, 4 * (n + j));
+      const __m256i c0 = code8(j), c1 = code8(j + 8);
+      // Codes are 0..255: the saturating packs are plain narrowings (in-lane, hence the order).
+      const __m256i w = _mm256_packus_epi32(c0, c1);  // c0 lo, c1 lo, c0 hi, c1 hi (4 each)
+      const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + j),
+                       _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
     }
+    for (; j + 8 <= n; j += 8) store_codes8(codes + j, code8(j));
     return j;
   });
   blockwise_encode_ref(x + i, n - i, absmax, t.thresholds, codes + i);

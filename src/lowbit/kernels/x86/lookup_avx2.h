@@ -1,7 +1,7 @@
 // Table lookups for 8 lanes without VPGATHERDD, which is slow on Zen 3 (and Intel's gather-data-
 // sampling microcode slows it on Skylake to Tiger Lake, CPUs this AVX2 path serves): eight scalar
 // loads into lanes instead. Measured on Zen 3 from DRAM (docs/RESULTS.md, "Zen 3 (AVX2), third
-// session"): the block-wise encode 7.46 -> 8.98 GB/s, the decode 9.43 -> 13.90. Include only from
+// session"): the block-wise encode 7.46 -> 9.42 GB/s, the decode 9.43 -> 13.90. Include only from
 // files built with -mavx2; internal linkage only, as philox_x86.h.
 #pragma once
 
