@@ -1,6 +1,5 @@
 // Counter-based random words in bulk: the same words as Rng::u32_at, many at a time (dropout
-// masks). A `_ref`, an AVX2 variant (Philox on 16 blocks at once)
-// and an AVX-512 one (32).
+// masks). A `_ref`, an AVX2 variant (Philox on 16 blocks at once) and an AVX-512 one (32).
 #pragma once
 
 #include <cstdint>

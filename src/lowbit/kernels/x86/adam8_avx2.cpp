@@ -1,5 +1,5 @@
 // AVX2 fused 8-bit Adam(W) block. Per quantization block: one pass decodes m and v into an L1
-// scratch (map[code] * absmax, the map read by eight scalar loads per 8 codes, lookup_avx2.h), a
+// scratch (blockwise_decode_avx2: map[code] * absmax, eight scalar map loads per 8 codes), a
 // second does update_math.h's arithmetic on it (the same IEEE operations in the same order; this
 // file is built with -ffp-contract=off), stores p and the new m and v, keeps their absmax in
 // registers and prefetches the next block's p, g and codes, and a third encodes the scratch
@@ -14,7 +14,6 @@
 
 #include "lowbit/kernels/ref/adam8.h"
 #include "lowbit/kernels/ref/quant_kernels.h"
-#include "lowbit/kernels/x86/lookup_avx2.h"
 #include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
@@ -46,16 +45,13 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   for (int64_t off = 0, b = 0; off < n; off += qblock, ++b) {
     const int64_t len = qblock < n - off ? qblock : n - off;
-    const __m256 am = _mm256_set1_ps(m.absmax[b]), av = _mm256_set1_ps(v.absmax[b]);
     __m256 mx_m = _mm256_setzero_ps(), mx_v = _mm256_setzero_ps();
     float* pb = p + off;
     const float* gb = g + off;
+    blockwise_decode_avx2(m.codes + off, len, m.absmax[b], map_m, sm);
+    blockwise_decode_avx2(v.codes + off, len, v.absmax[b], map_v, sv);
     int64_t i = 0;
     for (; i + 8 <= len; i += 8) {
-      _mm256_store_ps(sm + i, _mm256_mul_ps(map8(map_m, m.codes + off + i), am));
-      _mm256_store_ps(sv + i, _mm256_mul_ps(map8(map_v, v.codes + off + i), av));
-    }
-    for (i = 0; i + 8 <= len; i += 8) {
       // The next block's p, g and codes, while this one's update has the divider busy.
       if (i % 16 == 0) {
         prefetch_after(pb, 4 * (len + i));
@@ -83,8 +79,6 @@ void block(const optim::AdamCoeffs<float>& k, int64_t n, int64_t qblock, float* 
     }
     float new_m = hmax(mx_m), new_v = hmax(mx_v);
     if (i < len) {  // tail: the reference arithmetic on the last len - i elements
-      blockwise_decode_ref(m.codes + off + i, len - i, m.absmax[b], map_m, sm + i);
-      blockwise_decode_ref(v.codes + off + i, len - i, v.absmax[b], map_v, sv + i);
       adam_update_block_f32(k, len - i, pb + i, gb + i, sm + i, sv + i);
       const float tm = blockwise_absmax_ref(sm + i, len - i), tv = blockwise_absmax_ref(sv + i, len - i);
       new_m = tm > new_m ? tm : new_m;  // fmax: neither is NaN

@@ -37,6 +37,14 @@ inline void store_codes8(uint8_t* out, __m256i code) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(w, w));
 }
 
+// The codes c0 then c1 as 16 bytes: the ymm packs work within 128-bit lanes, leaving the dwords
+// c0[0..3], c1[0..3], c0[4..7], c1[4..7]; one PSHUFD puts them in order.
+inline void store_codes16(uint8_t* out, __m256i c0, __m256i c1) {
+  const __m256i w = _mm256_packus_epi32(c0, c1);
+  const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 template <bool kPrefetch>
 void encode(const float* x, int64_t n, float absmax, const DynamicTables& t, uint8_t* codes) {
   const bool zero = !(absmax > 0.0f);
@@ -52,12 +60,7 @@ void encode(const float* x, int64_t n, float absmax, const DynamicTables& t, uin
       // (as the AVX-512 encode): the memory stream would otherwise idle while this loop works
       // from L1.
       if (kPrefetch) prefetch_after(x, 4 * (n + j));
-      const __m256i c0 = code8(j), c1 = code8(j + 8);
-      // Codes are 0..255: the saturating packs are plain narrowings (in-lane, hence the order).
-      const __m256i w = _mm256_packus_epi32(c0, c1);  // c0 lo, c1 lo, c0 hi, c1 hi (4 each)
-      const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + j),
-                       _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
+      store_codes16(codes + j, code8(j), code8(j + 8));
     }
     for (; j + 8 <= n; j += 8) store_codes8(codes + j, code8(j));
     return j;

@@ -28,8 +28,7 @@ inline __m256i lookup8(const uint32_t* table, __m256i j) {
 }
 
 // map[codes[0..7]] (map has 256 entries).
-inline __m256 map8(const float* map, const uint8_t* codes) {
-  const uint8_t* c = codes;
+inline __m256 map8(const float* map, const uint8_t* c) {
   return _mm256_setr_ps(map[c[0]], map[c[1]], map[c[2]], map[c[3]], map[c[4]], map[c[5]],
                         map[c[6]], map[c[7]]);
 }
