@@ -1,5 +1,5 @@
 // Philox4x32-10 (core/rng.cpp's philox4x32) on 16 consecutive blocks at once (AVX2: two
-// interleaved runs of 8) and, in files built with -mavx512f, on 32 (AVX-512: two of 16), shared
+// interleaved runs of 8) and, in files built with -mavx512f, on 32 (AVX-512: four chains of 8), shared
 // by the kernels that draw counter-based random words, with the one walk over positions they all
 // use (for_each_words). Include only from files compiled with at least -mavx2; internal linkage
 // only (an unnamed namespace), so no ISA copy can leak into baseline code through the linker.
@@ -88,14 +88,13 @@ struct Philox16 {
 };
 
 #ifdef __AVX512F__
-// philox8_sets in zmm, on 16 * kSets blocks: lane b of c[s][w] = word w of block j0 + 16 s + b
-// (j0 and the last block share high words); the halves are blocks 0-7 and 8-15 of a set, so one
-// permute per word interleaves them at the end, and the ternary XOR takes one instruction.
-template <int kSets>
-inline void philox16_sets(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[][4]) {
-  constexpr int kHalves = 2 * kSets;  // independent chains: the rounds are latency-bound
+// philox8_sets in zmm on 8 * kHalves blocks, kHalves independent chains (the rounds are chains of
+// VPMULUDQ, shift and XOR): lane b of h[half][w] (low 32 bits of a 64-bit lane) = word w of
+// block j0 + 8 half + b, when j0 and the last block share their high 32 bits. The ternary XOR
+// takes one instruction.
+template <int kHalves>
+inline void philox8_halves(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i h[][4]) {
   const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
-  __m512i h[kHalves][4];
   for (int half = 0; half < kHalves; ++half) {
     h[half][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(j0) + 8 * half),
                                   _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
@@ -104,6 +103,7 @@ inline void philox16_sets(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[
     h[half][3] = _mm512_set1_epi64(static_cast<uint32_t>(ctr_hi >> 32));
   }
   uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+#pragma GCC unroll 10  // no register copies for the words' rotation when fully unrolled
   for (int round = 0; round < 10; ++round) {
     const __m512i kv0 = _mm512_set1_epi64(k0), kv1 = _mm512_set1_epi64(k1);
 #pragma GCC unroll 4  // h stays in registers only when fully unrolled
@@ -117,38 +117,31 @@ inline void philox16_sets(uint64_t key, uint64_t ctr_hi, uint64_t j0, __m512i c[
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  const __m512i lows = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  for (int set = 0; set < kSets; ++set)
-    for (int w = 0; w < 4; ++w)
-      c[set][w] = _mm512_permutex2var_epi32(h[2 * set][w], lows, h[2 * set + 1][w]);
 }
 
-inline void words_in_order(const __m512i c[4], __m512i out[4]) {
-  const __m512i t0 = _mm512_unpacklo_epi32(c[0], c[1]), t1 = _mm512_unpackhi_epi32(c[0], c[1]);
-  const __m512i t2 = _mm512_unpacklo_epi32(c[2], c[3]), t3 = _mm512_unpackhi_epi32(c[2], c[3]);
-  const __m512i b0 = _mm512_unpacklo_epi64(t0, t2), b1 = _mm512_unpackhi_epi64(t0, t2);
-  const __m512i b2 = _mm512_unpacklo_epi64(t1, t3), b3 = _mm512_unpackhi_epi64(t1, t3);
-  const __m512i x0 = _mm512_shuffle_i32x4(b0, b1, 0x44), x1 = _mm512_shuffle_i32x4(b0, b1, 0xEE);
-  const __m512i y0 = _mm512_shuffle_i32x4(b2, b3, 0x44), y1 = _mm512_shuffle_i32x4(b2, b3, 0xEE);
-  out[0] = _mm512_shuffle_i32x4(x0, y0, 0x88);
-  out[1] = _mm512_shuffle_i32x4(x0, y0, 0xDD);
-  out[2] = _mm512_shuffle_i32x4(x1, y1, 0x88);
-  out[3] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
+// The 32 words of one half's 8 blocks in position order (out[0]: blocks 0-3, out[1]: 4-7): each
+// 64-bit lane takes its next word's low half in its high half, giving words (0, 1) and (2, 3)
+// of a block per lane, and one two-source permute interleaves those. Four shuffles per 32
+// words; a 4 x 16 transpose of interleaved halves took ten.
+inline void half_words_in_order(const __m512i h[4], __m512i out[2]) {
+  const __m512i w01 = _mm512_mask_shuffle_epi32(h[0], 0xAAAA, h[1], _MM_PERM_CCAA);
+  const __m512i w23 = _mm512_mask_shuffle_epi32(h[2], 0xAAAA, h[3], _MM_PERM_CCAA);
+  out[0] = _mm512_permutex2var_epi64(w01, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), w23);
+  out[1] = _mm512_permutex2var_epi64(w01, _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15), w23);
 }
 
-// 32 blocks (128 words, w[t] holding 16 of them) as two 16-block runs whose rounds interleave:
-// twice the independent multiplies in flight of one run (a round is a chain of VPMULUDQ, shift
-// and XOR), +13 % stochastic rounding on the Sapphire Rapids-class VM.
+// 32 blocks (128 words, w[t] holding 16 of them) as four 8-block chains whose rounds interleave:
+// the rounds are throughput-bound with four (two chains drew words 10 % slower on Zen 5, six or
+// eight spill).
 struct Philox32 {
   using V = __m512i;
   using Keys = uint64_t;  // the rounds broadcast theirs: one instruction each with EVEX
   static constexpr int kBlocks = 32, kLanes = 16;
   static void store(uint32_t* out, V w) { _mm512_storeu_si512(out, w); }
   static void words(uint64_t key, uint64_t ctr_hi, uint64_t j0, V w[8]) {
-    V c[2][4];
-    philox16_sets<2>(key, ctr_hi, j0, c);
-    words_in_order(c[0], w);
-    words_in_order(c[1], w + 4);
+    V h[4][4];
+    philox8_halves<4>(key, ctr_hi, j0, h);
+    for (int half = 0; half < 4; ++half) half_words_in_order(h[half], w + 2 * half);
   }
 };
 #endif
