@@ -84,7 +84,7 @@ TEST(BlockwiseLut, EachMapHasItsLookupKind) {
 TEST(BlockwiseLut, FamilyHasAvx2AndRefLast) {
   EXPECT_EQ(blockwise_lut_kernels().all().back().isa, Isa::scalar);
   if (cpu_supports(Isa::avx2)) {
-    EXPECT_EQ(blockwise_lut_kernels().runnable().size(), cpu_supports(Isa::avx512) ? 3u : 2u);
+    EXPECT_EQ(blockwise_lut_kernels().runnable().size(), cpu_supports(Isa::avx512) ? 4u : 2u);
   }
 }
 

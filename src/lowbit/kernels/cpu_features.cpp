@@ -42,6 +42,7 @@ CpuFeatures probe() {
   std::memcpy(vendor + 4, &d, 4);
   std::memcpy(vendor + 8, &c, 4);
   f.vendor = vendor;
+  f.slow_gather = f.vendor == "AuthenticAMD";
 
   __get_cpuid(1, &a, &b, &c, &d);
   bool osxsave = c & (1u << 27);

@@ -23,6 +23,8 @@ struct CpuFeatures {
   bool amx_tile = false, amx_int8 = false;
   bool os_avx = false, os_avx512 = false;  // XSAVE-enabled register state
   bool os_amx = false;  // tile state enabled in XCR0 and granted to this process
+  // VPGATHERDD is microcoded and slow (AMD, Zen 1 to 5): table lookups go through scalar loads.
+  bool slow_gather = false;
 };
 
 const CpuFeatures& cpu_features();

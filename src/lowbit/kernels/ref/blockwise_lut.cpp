@@ -216,11 +216,27 @@ void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const Dyn
   blockwise_encode_ref(x, n, absmax, t.thresholds, codes);
 }
 
+namespace {
+
+// Both AVX-512 lookups on every AVX-512 CPU (the parity tests run each), the faster one first.
+std::vector<BlockwiseLutKernel> lut_variants() {
+  const BlockwiseLutKernel
+      gather{"blockwise8_lut_avx512", Isa::avx512, blockwise_encode_lut_avx512},
+      loads{"blockwise8_lut_loads_avx512", Isa::avx512, blockwise_encode_lut_loads_avx512};
+  std::vector<BlockwiseLutKernel> v;
+  if (cpu_features().slow_gather)
+    v = {loads, gather};
+  else
+    v = {gather, loads};
+  v.push_back({"blockwise8_lut_avx2", Isa::avx2, blockwise_encode_lut_avx2});
+  v.push_back({"blockwise8_lut_ref", Isa::scalar, blockwise_encode_lut_ref});
+  return v;
+}
+
+}  // namespace
+
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels() {
-  static const KernelFamily<BlockwiseLutKernel> f(
-      "blockwise8_lut", {{"blockwise8_lut_avx512", Isa::avx512, blockwise_encode_lut_avx512},
-                         {"blockwise8_lut_avx2", Isa::avx2, blockwise_encode_lut_avx2},
-                         {"blockwise8_lut_ref", Isa::scalar, blockwise_encode_lut_ref}});
+  static const KernelFamily<BlockwiseLutKernel> f("blockwise8_lut", lut_variants());
   return f;
 }
 

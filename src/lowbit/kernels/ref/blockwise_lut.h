@@ -100,6 +100,9 @@ void blockwise_encode_lut_l1_avx2(const float* x, int64_t n, float absmax,
                                   const DynamicTables& t, uint8_t* codes);
 void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const DynamicTables& t,
                                  uint8_t* codes);
+// The same with the table entries by scalar loads, not VPGATHERDD: the faster on AMD.
+void blockwise_encode_lut_loads_avx512(const float* x, int64_t n, float absmax,
+                                       const DynamicTables& t, uint8_t* codes);
 
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels();
 
