@@ -109,6 +109,12 @@ void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                       const GemmIntEpilogue& epi, int64_t m, int64_t n);
 void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                      const GemmIntEpilogue& epi, int64_t m, int64_t n);
+void gemm_u8s8k4_micro_f32_rows_avx512vnni(int64_t k, const void* a, int64_t a_stride,
+                                           const void* b, const GemmIntEpilogue& epi, int64_t m,
+                                           int64_t n);
+void gemm_s16k2_micro_f32_rows_avx512vnni(int64_t k, const void* a, int64_t a_stride,
+                                          const void* b, const GemmIntEpilogue& epi, int64_t m,
+                                          int64_t n);
 void gemm_s8amx_prepare_amx();
 void gemm_s8amx_finish_amx();
 void gemm_s8amx_micro_amx(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc,
