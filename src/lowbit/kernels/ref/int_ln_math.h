@@ -19,6 +19,7 @@ void int_ln_normalize_rows(const Q* q, float s, int64_t r0, int64_t r1, int64_t 
   for (int64_t r = r0; r < r1; ++r) {
     const Q* __restrict qr = q + r * c;
     int64_t s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)  // exact integer sums: any order gives the same
     for (int64_t j = 0; j < c; ++j) {
       s1 += qr[j];
       s2 += int32_t(qr[j]) * qr[j];
@@ -59,6 +60,7 @@ void int_ln_backward_rows(const E* e, const H* h, const G* g, const float* rstd,
     const E* __restrict er = e + r * c;
     const H* __restrict hr = h + r * c;
     int64_t t0 = 0, t2 = 0;
+#pragma omp simd reduction(+ : t0, t2)  // exact integer sums: any order gives the same
     for (int64_t j = 0; j < c; ++j) {
       const int32_t eg = int32_t(er[j]) * g[j];
       t0 += eg;
@@ -70,6 +72,7 @@ void int_ln_backward_rows(const E* e, const H* h, const G* g, const float* rstd,
 #pragma omp simd
     for (int64_t j = 0; j < c; ++j)
       out[j] = static_cast<float>(k * (double(int32_t(er[j]) * g[j]) - c0 - c2 * hr[j]));
+#pragma omp simd
     for (int64_t j = 0; j < c; ++j) {
       pg[j] += int32_t(er[j]) * hr[j];
       pb[j] += er[j];
