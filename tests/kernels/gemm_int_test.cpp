@@ -88,16 +88,19 @@ void run_family(const KernelFamily<GemmIntKernel>& family) {
                                     kern.b_symmetric);
           if (!check_int_gemm(kern.name, a, b, c, rng)) return;
         }
-    // The three training products on one mid-size shape each, for every operand kind.
+    // The three training products on two mid-size shapes each, for every operand kind (101
+    // rows: a transposed int8 A packs 48-row strips, then 16, then single rows).
     for (const SrcPair& sp : pairs)
-      for (int t = 0; t < 3; ++t) {
-        auto a = make_int_operand(rng, sp.a_src, sp.a_bits, kTrans[t][0], 37, 300);
-        auto b = make_int_operand(rng, sp.b_src, sp.b_bits, kTrans[t][1], 300, 45, false, INT32_MIN,
-                                  kern.b_symmetric);
-        if (!check_int_gemm(kern.name, a, b,
-                            IntCase{37, 45, 300, GemmIntOut::f32_acc, true, true, false}, rng))
-          return;
-      }
+      for (int t = 0; t < 3; ++t)
+        for (const int64_t m : {37, 101}) {
+          const int64_t k = m == 37 ? 300 : 72;
+          auto a = make_int_operand(rng, sp.a_src, sp.a_bits, kTrans[t][0], m, k);
+          auto b = make_int_operand(rng, sp.b_src, sp.b_bits, kTrans[t][1], k, 45, false,
+                                    INT32_MIN, kern.b_symmetric);
+          if (!check_int_gemm(kern.name, a, b,
+                              IntCase{m, 45, k, GemmIntOut::f32_acc, true, true, false}, rng))
+            return;
+        }
   }
 }
 

@@ -255,24 +255,37 @@ int64_t pack_block_trans(int R, int a_offset, const GemmIntSource& x, int64_t r0
     // integer divisions per unit would cost more than the transposes.
     std::vector<int64_t> at(static_cast<size_t>(cols));
     for (int64_t r = 0; r < cols; ++r) at[r] = (r / R) * panel_bytes + (r % R) * 4;
+    // 4 k x 16 columns of an int8 source as 16 4-byte units (plus the offset) at out: pack_fast's
+    // transpose inline, as a call per 64 bytes costs more than the work.
+    auto units16 = [&](int64_t g, int64_t c, uint8_t* out) {
+      const auto* src = static_cast<const int8_t*>(x.data) + (p0 + g * 4) * x.ld + r0 + c;
+      const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
+      __m128i v[4];
+      for (int t = 0; t < 4; ++t)
+        v[t] = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + t * x.ld)), off);
+      const __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
+      const __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
+      auto* o = reinterpret_cast<__m128i*>(out);
+      _mm_storeu_si128(o, _mm_unpacklo_epi16(t0, t2));
+      _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(t0, t2));
+      _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
+      _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
+    };
     for (int64_t g = 0; g < groups; ++g) {  // g outer: each source row is read once
       uint8_t* dg = dst + g * R * 4;
-      for (int64_t c = 0; c < cols; c += W) {
+      int64_t c = 0;
+      if constexpr (kBytes && S == GemmIntSrc::s8) {
+        // 48 columns are eight whole 6-row panels: 24 contiguous bytes each, not 48 4-byte units.
+        if (R == 6)
+          for (; c + 48 <= cols; c += 48) {
+            alignas(16) uint8_t units[48 * 4];
+            for (int q = 0; q < 3; ++q) units16(g, c + 16 * q, units + 64 * q);
+            for (int j = 0; j < 8; ++j) std::memcpy(dg + at[c + 6 * j], units + 24 * j, 24);
+          }
+      }
+      for (; c < cols; c += W) {
         if constexpr (kBytes && S == GemmIntSrc::s8) {
-          // pack_fast's 4 x 16 transpose inline: a call per 64 bytes costs more than the work.
-          const auto* src = static_cast<const int8_t*>(x.data) + (p0 + g * 4) * x.ld + r0 + c;
-          const __m128i off = _mm_set1_epi8(static_cast<char>(a_offset));
-          __m128i v[4];
-          for (int t = 0; t < 4; ++t)
-            v[t] = _mm_add_epi8(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + t * x.ld)), off);
-          const __m128i t0 = _mm_unpacklo_epi8(v[0], v[1]), t1 = _mm_unpackhi_epi8(v[0], v[1]);
-          const __m128i t2 = _mm_unpacklo_epi8(v[2], v[3]), t3 = _mm_unpackhi_epi8(v[2], v[3]);
-          auto* o = reinterpret_cast<__m128i*>(strip);
-          _mm_store_si128(o, _mm_unpacklo_epi16(t0, t2));
-          _mm_store_si128(o + 1, _mm_unpackhi_epi16(t0, t2));
-          _mm_store_si128(o + 2, _mm_unpacklo_epi16(t1, t3));
-          _mm_store_si128(o + 3, _mm_unpackhi_epi16(t1, t3));
+          units16(g, c, strip);
         } else {
           pack_fast<P, S>(W, a_offset, sx, r0 + c, W, p0 + g * KG, KG, strip);
         }

@@ -141,13 +141,18 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   const int64_t nkb = static_cast<int64_t>(t.kb_len.size());
   const int elem = panel_elem_bytes(kern.panel);
   const int64_t kk = std::max<int64_t>(k, 1);
-  const int64_t mc =
-      std::clamp(a_block_bytes() / (kk * elem * t.nplanes) / mr * mr, mr, kMcMax / mr * mr);
+  // A transposed int8 source packs 48 rows (eight 6-row panels, three 16-byte transposes) at a
+  // time (gemm_int_pack's pack_block_trans) and the rest element by element: blocks of 48 rows.
+  const int64_t align =
+      mr == 6 && kern.panel == GemmIntPanel::u8s8_k4 && a.trans && a.src == GemmIntSrc::s8 ? 48
+                                                                                         : mr;
+  const int64_t mc = std::clamp(a_block_bytes() / (kk * elem * t.nplanes) / align * align, align,
+                                std::max(kMcMax / align * align, align));
   const int64_t nc = std::clamp(kBBlockBytes / (kk * elem) / nr * nr, nr, round_up(n, nr));
   int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
   const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;
   const int64_t mblocks = split_m ? round_up(ceil_div(m, mc), nt) : 1;
-  const int64_t mcb = round_up(ceil_div(m, mblocks), mr);
+  const int64_t mcb = round_up(ceil_div(m, mblocks), align);
   const int64_t mb = ceil_div(m, mcb);
 
   // Packed panel sizes and block offsets per k-chunk (and per A plane).
