@@ -101,7 +101,8 @@ TEST(CodecParity, IntnQuantize) {
 }
 
 // Stochastic rounding: every variant against the reference at positions that start mid-block,
-// on both sides of a counter high-word change (block 2^32), with NaN and saturating values; and
+// on both sides of a counter high-word change (block 2^32), with NaN, infinities, -0 and
+// saturating values; and
 // the reference against a direct transcription of its definition with Rng::u32_at.
 TEST(CodecParity, IntnStochasticRounding) {
   const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2,
@@ -118,6 +119,7 @@ TEST(CodecParity, IntnStochasticRounding) {
         for (const float scale : kScales) {
         std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
         if (n > 3) x[3] = NAN;
+        if (n > 7) x[5] = INFINITY, x[6] = -INFINITY, x[7] = -0.0f;
         const int32_t qmax = intn_qmax(bits);
         const Rng rng(0x9E3779B97F4A7C15ull + bits, 0xD1B54A32D192ED03ull ^ static_cast<uint64_t>(n));
         std::vector<int16_t> w16(n + 1), g16(n + 1);

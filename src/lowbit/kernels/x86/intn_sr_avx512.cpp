@@ -35,10 +35,11 @@ inline __m512i sr16(const float* x, __m512i w, __m512 s, __m512 lo, __m512 hi) {
   const __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 8)),
                                  _mm512_set1_ps(1.0f / 16777216.0f));
   const __mmask16 up = _mm512_cmp_ps_mask(u, _mm512_sub_ps(v, fl), _CMP_LT_OQ);
-  const __m512 r = _mm512_add_ps(fl, _mm512_maskz_mov_ps(up, _mm512_set1_ps(1.0f)));
-  const __mmask16 ordered = _mm512_cmp_ps_mask(r, r, _CMP_ORD_Q);  // NaN -> 0, as the reference
-  const __m512 clamped = _mm512_maskz_mov_ps(ordered, _mm512_min_ps(_mm512_max_ps(r, lo), hi));
-  return _mm512_cvtps_epi32(clamped);
+  // fl + 1 where up, else fl itself (fl + 0 would turn -0 into +0: the same code either way).
+  const __m512 r = _mm512_mask_add_ps(fl, up, fl, _mm512_set1_ps(1.0f));
+  // NaN -> 0, as the reference: r is NaN exactly where v is (an infinite v gives an infinite r).
+  const __mmask16 ordered = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+  return _mm512_maskz_cvtps_epi32(ordered, _mm512_min_ps(_mm512_max_ps(r, lo), hi));
 }
 
 constexpr int64_t kSrAhead = 2048;  // bytes: four runs of 128 values ahead
