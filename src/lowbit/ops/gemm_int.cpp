@@ -152,7 +152,11 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
   int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
   const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;
   const int64_t mblocks = split_m ? round_up(ceil_div(m, mc), nt) : 1;
-  const int64_t mcb = round_up(ceil_div(m, mblocks), align);
+  // Whole 48-row blocks only where they give as many blocks as mr-row ones (threads split them).
+  const int64_t mcb_plain = round_up(ceil_div(m, mblocks), mr);
+  const int64_t mcb_aligned = round_up(ceil_div(m, mblocks), align);
+  const int64_t mcb =
+      ceil_div(m, mcb_aligned) == ceil_div(m, mcb_plain) ? mcb_aligned : mcb_plain;
   const int64_t mb = ceil_div(m, mcb);
 
   // Packed panel sizes and block offsets per k-chunk (and per A plane).
