@@ -167,6 +167,21 @@ TEST(CodecParity, RngWordsEqualU32At) {
 // The dynamic maps' own tables take the lookup-table encode (and, on AVX-512, the affine decode);
 // a copy of the same tables at another address (`copied`) takes the threshold search and the
 // table gather.
+// absmax skips NaN (fmax) wherever it sits, and finds the largest |x| in any lane or the tail.
+TEST(CodecParity, BlockwiseAbsmaxSkipsNaN) {
+  for (int64_t n : {0, 1, 15, 16, 17, 63, 64, 65, 127, 130, 1000})
+    for (int64_t at : {int64_t{0}, n / 2, n / 64 * 64 - 1, n / 16 * 16 - 1, n - 1}) {
+      if (at < 0 || at >= n) continue;
+      std::vector<float> x = data(n, 7 * n + at, 3.0f, false);
+      x[at] = NAN;
+      if (n > 2) x[(at + n / 3) % n] = -1e6f;
+      if (n > 4) x[(at + 1) % n] = -0.0f;
+      const float want = blockwise_absmax_ref(x.data(), n);
+      for (const BlockwiseKernel* k : blockwise_kernels().runnable())
+        ASSERT_EQ(bits_of(k->absmax(x.data(), n)), bits_of(want)) << k->name << " n " << n;
+    }
+}
+
 TEST(CodecParity, BlockwiseAbsmaxEncodeDecode) {
   for (DynamicMap w : {DynamicMap::signed_map, DynamicMap::unsigned_map})
     for (bool copied : {false, true})
