@@ -147,7 +147,7 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
       mr == 6 && kern.panel == GemmIntPanel::u8s8_k4 && a.trans && a.src == GemmIntSrc::s8 ? 48
                                                                                          : mr;
   const int64_t mc = std::clamp(a_block_bytes() / (kk * elem * t.nplanes) / align * align, align,
-                                std::max(kMcMax / align * align, align));
+                                kMcMax / align * align);
   const int64_t nc = std::clamp(kBBlockBytes / (kk * elem) / nr * nr, nr, round_up(n, nr));
   int nt = omp_in_parallel() || m * n * k < kParallelMinMacs ? 1 : num_threads();
   const bool split_m = nt == 1 || ceil_div(m, mr) >= 2 * nt;

@@ -216,6 +216,11 @@ void blockwise_encode_lut_ref(const float* x, int64_t n, float absmax, const Dyn
   blockwise_encode_ref(x, n, absmax, t.thresholds, codes);
 }
 
+BlockwiseLutEncodeFn blockwise_encode_lut_best_avx512() {
+  return cpu_features().slow_gather ? blockwise_encode_lut_loads_avx512
+                                    : blockwise_encode_lut_avx512;
+}
+
 namespace {
 
 // Both AVX-512 lookups on every AVX-512 CPU (the parity tests run each), the faster one first.
@@ -224,7 +229,7 @@ std::vector<BlockwiseLutKernel> lut_variants() {
       gather{"blockwise8_lut_avx512", Isa::avx512, blockwise_encode_lut_avx512},
       loads{"blockwise8_lut_loads_avx512", Isa::avx512, blockwise_encode_lut_loads_avx512};
   std::vector<BlockwiseLutKernel> v;
-  if (cpu_features().slow_gather)
+  if (blockwise_encode_lut_best_avx512() == loads.encode)
     v = {loads, gather};
   else
     v = {gather, loads};

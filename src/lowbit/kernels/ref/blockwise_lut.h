@@ -103,6 +103,8 @@ void blockwise_encode_lut_avx512(const float* x, int64_t n, float absmax, const 
 // The same with the table entries by scalar loads, not VPGATHERDD: the faster on AMD.
 void blockwise_encode_lut_loads_avx512(const float* x, int64_t n, float absmax,
                                        const DynamicTables& t, uint8_t* codes);
+// The faster of the two on this CPU (the loads where CpuFeatures::slow_gather).
+BlockwiseLutEncodeFn blockwise_encode_lut_best_avx512();
 
 const KernelFamily<BlockwiseLutKernel>& blockwise_lut_kernels();
 

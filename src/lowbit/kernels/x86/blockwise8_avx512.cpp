@@ -13,9 +13,7 @@ namespace lowbit {
 
 void blockwise_encode_avx512(const float* x, int64_t n, float absmax, const float* thresholds,
                              uint8_t* codes) {
-  static const BlockwiseLutEncodeFn lut = cpu_features().slow_gather
-                                              ? blockwise_encode_lut_loads_avx512
-                                              : blockwise_encode_lut_avx512;
+  static const BlockwiseLutEncodeFn lut = blockwise_encode_lut_best_avx512();
   blockwise_encode_lut_or(x, n, absmax, thresholds, codes, lut, blockwise_encode_search_avx2);
 }
 

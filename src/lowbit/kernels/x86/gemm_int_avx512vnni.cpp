@@ -97,13 +97,6 @@ inline bool streams(const GemmIntEpilogue& e, int64_t n) {
   return e.stream && e.out == GemmIntOut::f32 && n == kNr;
 }
 
-// gemm_int_epilogue_i32's f32 modes on an m x n (<= 6 x 32) tile held in registers.
-inline void store_tile_f32(const __m512i acc[kMr][2], const GemmIntEpilogue& e, int64_t m,
-                           int64_t n) {
-  const F32TileRows rows(e, n, streams(e, n));
-  for (int i = 0; i < kMr && i < m; ++i) rows.row(i, acc[i][0], acc[i][1]);
-}
-
 // The two tile kernels as types, so that one driver takes either and the sink stays inlined.
 struct U8S8 {
   template <class Sink>
@@ -141,26 +134,17 @@ void run_tile(int64_t k, const void* a, const void* b, int32_t* c, int64_t ldc, 
   for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldc, tile + i * kNr, n * sizeof(int32_t));
 }
 
-template <class Kern>
-void run_tile_f32(int64_t k, const void* a, const void* b, const GemmIntEpilogue& e, int64_t m,
-                  int64_t n) {
-  LB_ASSERT(k >= 0 && m >= 0 && m <= kMr && n >= 0 && n <= kNr);
-  LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
-  LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
-  // Streamed rows skip the cache: fetching them first would bring back the read streaming saves.
-  if (!streams(e, n)) prefetch_rows(e.c, e.ldc, m);
-  Kern{}(k, a, b, [&](const Acc& acc) { store_tile_f32(acc, e, m, n); });
-}
-
-// run_tile_f32 down a column strip of m rows (A panels a_stride bytes apart) against one B
-// panel, the column part of the epilogue (scales, bias, masks) set up once per strip: at K = 384
-// a tile's products take ~600 cycles, and the per-tile call and setup were a tenth of that.
+// gemm_int_epilogue_i32's f32 modes down a column strip of m rows (tiles of kMr, their A panels
+// a_stride bytes apart) against one B panel, from the accumulators in registers; the column
+// part of the epilogue (scales, bias, masks) is set up once per strip: at K = 384 a tile's
+// products take ~600 cycles, and a per-tile call and setup were a tenth of that.
 template <class Kern>
 void run_rows_f32(int64_t k, const void* a, int64_t a_stride, const void* b,
                   const GemmIntEpilogue& e, int64_t m, int64_t n) {
   LB_ASSERT(k >= 0 && m >= 0 && n >= 0 && n <= kNr);
   LB_ASSERT(e.out == GemmIntOut::f32 || e.out == GemmIntOut::f32_acc);
-  LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);
+  LB_ASSERT(e.row_scale_stride <= 1 && e.col_scale_stride <= 1);  // what epilogue_at makes
+  // Streamed rows skip the cache: fetching them first would bring back the read streaming saves.
   const bool stream = streams(e, n);
   const F32TileRows rows(e, n, stream);
   const auto* ap = static_cast<const char*>(a);
@@ -186,12 +170,14 @@ void gemm_s16k2_micro_avx512vnni(int64_t k, const void* a, const void* b, int32_
 
 void gemm_u8s8k4_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                       const GemmIntEpilogue& e, int64_t m, int64_t n) {
-  run_tile_f32<U8S8>(k, a, b, e, m, n);
+  LB_ASSERT(m <= kMr);
+  run_rows_f32<U8S8>(k, a, 0, b, e, m, n);
 }
 
 void gemm_s16k2_micro_f32_avx512vnni(int64_t k, const void* a, const void* b,
                                      const GemmIntEpilogue& e, int64_t m, int64_t n) {
-  run_tile_f32<S16>(k, a, b, e, m, n);
+  LB_ASSERT(m <= kMr);
+  run_rows_f32<S16>(k, a, 0, b, e, m, n);
 }
 
 void gemm_u8s8k4_micro_f32_rows_avx512vnni(int64_t k, const void* a, int64_t a_stride,
