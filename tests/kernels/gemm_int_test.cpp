@@ -376,5 +376,41 @@ TEST(GemmInt, Avx512PackersMatchTheGenericPath) {
         }
 }
 
+
+// A packed panel depends on its source only, never on what the buffer held: every panel format
+// and source kind, whole and ragged panels (rows and k), both flavours and offsets, each ISA path,
+// packed into a zeroed buffer and into one full of 0xA5 bytes.
+TEST(GemmInt, PackingWritesEveryPanelByte) {
+  using P = GemmIntPanel;
+  const Isa saved = isa_cap();
+  Rng rng(23);
+  for (Isa cap : {saved, Isa::avx2, Isa::scalar}) {
+    isa_cap_set(cap);
+    for (P panel : {P::s32_k1, P::s16_k2, P::u8s8_k4, P::s8_amx})
+      for (GemmIntSrc src : {GemmIntSrc::s8, GemmIntSrc::s16, GemmIntSrc::s4, GemmIntSrc::f32})
+        for (bool trans : {false, true})
+          for (int R : {6, 16, 32})
+            for (int64_t rows : {int64_t{R}, int64_t{2 * R}, int64_t{2 * R + 1}})
+              for (int64_t k : {int64_t{4}, int64_t{64}, int64_t{67}, int64_t{128}}) {
+                if (panel == P::s8_amx && R != 16) continue;
+                if (src == GemmIntSrc::s16 && panel != P::s32_k1 && panel != P::s16_k2) continue;
+                const bool is_b = R != 6;
+                const int a_offset = panel == P::u8s8_k4 && !is_b && k != 64 ? 128 : 0;
+                const int bits = src == GemmIntSrc::s4 ? 4 : (src == GemmIntSrc::s16 ? 12 : 8);
+                auto x = make_int_operand(rng, src, bits, trans, rows, k);
+                GemmIntSource s{src, x.data(), x.ld, trans, x.scale, 127, 0};
+                const auto bytes = static_cast<size_t>(gemm_int_panel_bytes(panel, R, k, is_b) *
+                                                       ((rows + R - 1) / R));
+                std::vector<uint8_t> zeroed(bytes, 0), dirty(bytes, 0xA5);
+                gemm_int_pack(panel, R, is_b, a_offset, s, 0, rows, 0, k, zeroed.data());
+                gemm_int_pack(panel, R, is_b, a_offset, s, 0, rows, 0, k, dirty.data());
+                ASSERT_EQ(zeroed, dirty)
+                    << "cap " << isa_name(cap) << " panel " << int(panel) << " src " << int(src)
+                    << " trans " << trans << " R " << R << " rows " << rows << " k " << k;
+              }
+  }
+  isa_cap_set(saved);
+}
+
 }  // namespace
 }  // namespace lowbit

@@ -338,11 +338,19 @@ void quad_column_corrections(const int8_t* codes, int64_t groups, int R, int32_t
   }
 }
 
-// Zeros (u8 A: a_offset, the code 0) everywhere a panel holds no element.
+// Zeros (u8 A: a_offset, the code 0) everywhere a panel of `rows` rows holds no element. With
+// every row and k-group present (a k-group of a row is 4 bytes in each of these formats), that
+// is only what follows the codes: B's trailer, which column sums may overwrite, and the padding.
 template <GemmIntPanel P>
-void panel_init(int R, bool is_b, int a_offset, int64_t k, void* dst) {
+void panel_init(int R, int64_t rows, bool is_b, int a_offset, int64_t k, void* dst) {
   constexpr int KG = kg<P>();
-  std::memset(dst, 0, static_cast<size_t>(gemm_int_panel_bytes(P, R, k, is_b)));
+  const int64_t bytes = gemm_int_panel_bytes(P, R, k, is_b);
+  if (rows == R && k % KG == 0) {
+    const int64_t codes = k / KG * R * 4;
+    std::memset(static_cast<uint8_t*>(dst) + codes, 0, static_cast<size_t>(bytes - codes));
+    return;
+  }
+  std::memset(dst, 0, static_cast<size_t>(bytes));
   if (P == GemmIntPanel::u8s8_k4 && !is_b && a_offset != 0)
     std::memset(dst, a_offset, static_cast<size_t>((k + KG - 1) / KG * R * KG));
 }
@@ -386,7 +394,8 @@ template <GemmIntPanel P, GemmIntSrc S>
 void pack_rows_src(int R, bool is_b, int a_offset, const GemmIntSource& x, int64_t r0, int64_t rows,
                    int64_t p0, int64_t k, uint8_t* dst) {
   const int64_t bytes = gemm_int_panel_bytes(P, R, k, is_b);
-  for (int64_t r = 0; r < rows; r += R) panel_init<P>(R, is_b, a_offset, k, dst + (r / R) * bytes);
+  for (int64_t r = 0; r < rows; r += R)
+    panel_init<P>(R, rows - r < R ? rows - r : R, is_b, a_offset, k, dst + (r / R) * bytes);
   const int64_t done =
       pack_block_trans<P, S>(R, is_b ? 0 : a_offset, x, r0, rows, p0, k, dst, bytes);
   for (int64_t r = 0; r < rows; r += R) {

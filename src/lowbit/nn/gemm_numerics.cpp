@@ -2,9 +2,17 @@
 // (the layer's input and weight are not modified before backward).
 #include "lowbit/nn/gemm_numerics.h"
 
+#include "lowbit/nn/bias.h"
 #include "lowbit/ops/gemm.h"
 
 namespace lowbit::nn {
+
+Tensor GemmNumerics::forward_bias(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                  const ForwardContext& ctx) {
+  Tensor y = forward(x, w, ctx);
+  if (bias.defined()) bias_add_rows(y, bias);
+  return y;
+}
 
 namespace {
 

@@ -18,6 +18,10 @@ class GemmNumerics {
   virtual ~GemmNumerics() = default;
   // x (M, K), w (N, K) -> y (M, N) in x's dtype. ctx.step keys stochastic rounding.
   virtual Tensor forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) = 0;
+  // forward plus a bias row (N); an undefined bias adds nothing. The default adds it after the
+  // product; a scheme whose kernel epilogue adds it overrides this and saves a pass over Y.
+  virtual Tensor forward_bias(const Tensor& x, const Tensor& w, const Tensor& bias,
+                              const ForwardContext& ctx);
   // dy (M, N) -> dx (M, K), with the w of the last forward.
   virtual Tensor backward_input(const Tensor& dy) = 0;
   // dw (N, K) += dyᵀ·x, with the x of the last forward.

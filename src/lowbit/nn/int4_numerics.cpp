@@ -162,7 +162,8 @@ Int4GemmNumerics::Int4GemmNumerics(std::string layer, Int4NumericsConfig cfg)
            "] numerics.sample_fraction = ", cfg_.sample_fraction, ", expected (0, 1]");
 }
 
-Tensor Int4GemmNumerics::forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) {
+Tensor Int4GemmNumerics::forward_bias(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                      const ForwardContext& ctx) {
   LB_CHECK(x.dtype() == DType::f32 && w.dtype() == DType::f32, "[int4 numerics ", layer_,
            "] x is ", dtype_name(x.dtype()), " and w ", dtype_name(w.dtype()), ", expected f32");
   step_ = ctx.step;
@@ -172,7 +173,7 @@ Tensor Int4GemmNumerics::forward(const Tensor& x, const Tensor& w, const Forward
   xq_ = quantize(rotate(x, kp_, cfg_.hadamard, b), int4_format(false));
   wq_ = quantize(rotate(w, kp_, cfg_.hadamard, b), int4_format(false));
   sampled_rows_ = -1;
-  return ops::matmul_nt_int(xq_, wq_);
+  return ops::matmul_nt_int(xq_, wq_, bias);
 }
 
 Tensor Int4GemmNumerics::backward_input(const Tensor& dy) {

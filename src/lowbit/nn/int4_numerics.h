@@ -26,7 +26,12 @@ struct Int4NumericsConfig {
 class Int4GemmNumerics final : public GemmNumerics {
  public:
   Int4GemmNumerics(std::string layer, Int4NumericsConfig cfg);
-  Tensor forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) override;
+  Tensor forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) override {
+    return forward_bias(x, w, Tensor(), ctx);
+  }
+  // The bias is added in the integer GEMM's epilogue.
+  Tensor forward_bias(const Tensor& x, const Tensor& w, const Tensor& bias,
+                      const ForwardContext& ctx) override;
   Tensor backward_input(const Tensor& dy) override;
   void backward_weight(const Tensor& dy, Tensor& dw) override;
   void release() override;

@@ -59,7 +59,8 @@ IntGemmNumerics::IntGemmNumerics(std::string layer, IntNumericsConfig cfg)
   int_numerics_check(layer_, cfg_);
 }
 
-Tensor IntGemmNumerics::forward(const Tensor& x, const Tensor& w, const ForwardContext& ctx) {
+Tensor IntGemmNumerics::forward_bias(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                     const ForwardContext& ctx) {
   LB_CHECK(x.dtype() == DType::f32 && w.dtype() == DType::f32, "[int numerics ", layer_,
            "] x is ", dtype_name(x.dtype()), " and w ", dtype_name(w.dtype()),
            ", expected f32 (integer numerics train in f32; gradient tests use fp32 numerics)");
@@ -68,7 +69,7 @@ Tensor IntGemmNumerics::forward(const Tensor& x, const Tensor& w, const ForwardC
   wq_ = quantize(w, format(cfg_.weight_bits, false), cfg_.seed, stream(layer_, step_, 1));
   dyq_ = QTensor();
   dy_ptr_ = nullptr;
-  return ops::matmul_nt_int(xq_, wq_);
+  return ops::matmul_nt_int(xq_, wq_, bias);
 }
 
 // dY is quantized once per backward (same codes for dX and dW).

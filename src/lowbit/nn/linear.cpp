@@ -1,5 +1,5 @@
 // Linear layer: the three GEMMs of forward/backward go through the layer's GemmNumerics; the
-// bias add and its gradient are nn/bias (thread-count independent).
+// bias rides in the numerics' forward; its gradient is nn/bias (thread-count independent).
 #include "lowbit/nn/linear.h"
 
 #include <algorithm>
@@ -36,9 +36,7 @@ Tensor Linear::forward(const Tensor& x, const ForwardContext& ctx) {
   LB_CHECK(x.dtype() == weight.value.dtype(), "[linear ", name_, "] x is ", dtype_name(x.dtype()),
            " but the weight is ", dtype_name(weight.value.dtype()));
   rows_ = x.dim(0);
-  Tensor y = numerics_->forward(x, weight.value, ctx);
-  if (has_bias_) bias_add_rows(y, bias.value);
-  return y;
+  return numerics_->forward_bias(x, weight.value, has_bias_ ? bias.value : Tensor(), ctx);
 }
 
 Tensor Linear::backward(const Tensor& dy) {

@@ -67,12 +67,17 @@ double grad_global_norm(const std::vector<nn::Param*>& params) {
 }
 
 double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm) {
+  const double norm = grad_global_norm(params);
+  clip_grads_to_norm(params, max_norm, norm);
+  return norm;
+}
+
+void clip_grads_to_norm(const std::vector<nn::Param*>& params, double max_norm, double norm) {
   LB_CHECK(max_norm > 0 && std::isfinite(max_norm), "[clip_grad_norm] max_norm = ", max_norm,
            ", expected a finite value > 0");
-  double norm = grad_global_norm(params);
-  if (!std::isfinite(norm)) return norm;
+  if (!std::isfinite(norm)) return;
   double coef = max_norm / (norm + 1e-6);
-  if (coef >= 1.0) return norm;
+  if (coef >= 1.0) return;
   std::vector<Chunk> chunks = grad_chunks(params);
   parallel_for(static_cast<int64_t>(chunks.size()), 4, [&](int64_t lo, int64_t hi) {
     for (int64_t c = lo; c < hi; ++c) {
@@ -84,7 +89,6 @@ double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm) {
         scale(g.data<double>() + k.begin, k.end - k.begin, coef);
     }
   });
-  return norm;
 }
 
 NonFinite find_nonfinite(const std::vector<nn::Param*>& params) {

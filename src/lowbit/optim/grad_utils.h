@@ -23,6 +23,8 @@ double grad_global_norm(const std::vector<nn::Param*>& params);
 // gradient is multiplied by coef (rounded to the gradient dtype). Returns the norm before
 // clipping. A non-finite norm leaves the gradients untouched, for find_nonfinite to report.
 double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm);
+// The same with the norm already known (grad_global_norm of these gradients).
+void clip_grads_to_norm(const std::vector<nn::Param*>& params, double max_norm, double norm);
 
 struct NonFinite {
   std::string param;   // empty when every gradient element is finite

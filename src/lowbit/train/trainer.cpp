@@ -168,17 +168,23 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     }
     bool ok = std::isfinite(loss);
     std::string bad = ok ? "" : "the loss";
+    double norm = 0;
     if (ok) {
-      optim::NonFinite nf = optim::find_nonfinite(params);
-      ok = !nf.found();
-      if (!ok) bad = optim::nonfinite_message(pos.step, nf);
+      // One parallel pass: the norm is non-finite iff a gradient element is; only then is the
+      // element looked for, for the message.
+      norm = optim::grad_global_norm(params);
+      if (!std::isfinite(norm)) {
+        optim::NonFinite nf = optim::find_nonfinite(params);
+        ok = !nf.found();
+        if (!ok) bad = optim::nonfinite_message(pos.step, nf);
+      }
     }
     if (!ok) {
       std::string msg = bad == "the loss" ? cat("step ", pos.step, ": the loss is ", loss) : bad;
       LB_CHECK(skip_nonfinite, msg, "; stopping (set train.on_nonfinite=skip to skip such steps)");
       progress.note(msg + "; step skipped (train.on_nonfinite=skip)");
     } else {
-      if (clip > 0) optim::clip_grad_norm(params, clip);
+      if (clip > 0) optim::clip_grads_to_norm(params, clip, norm);
       optimizer->step(schedule.lr_at(pos.step));
     }
     double dt = seconds_since(t0);
