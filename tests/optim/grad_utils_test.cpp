@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "lowbit/core/parallel.h"
+#include "lowbit/optim/optimizer.h"
 #include "optim/optim_test_util.h"
 
 namespace lowbit::optim {
@@ -76,6 +78,50 @@ TEST(GradUtils, NonFiniteIsFoundNamedAndLeftUnclipped) {
   float before = s.params[0].grad.data<float>()[0];
   EXPECT_TRUE(std::isnan(clip_grad_norm(s.ptrs(), 1e-3)));
   EXPECT_EQ(s.params[0].grad.data<float>()[0], before);
+}
+
+
+// Clipping inside the step (Optimizer::scale_grads_in_next_step with clip_coefficient's factor)
+// gives the bits of clip_grad_norm before the step, for every kind and both state codecs (the
+// 8-bit one through its fused kernel), clipped and unclipped, f32 and f64; the factor lasts one
+// step.
+TEST(GradUtils, ClippingInsideTheStepMatchesClipThenStep) {
+  for (DType dtype : {DType::f32, DType::f64})
+    for (const char* kind : {"adamw", "adam", "sgd", "lion"})
+      for (const char* codec : {"f32", "8bit"})
+        for (double max_norm : {0.05, 1e6}) {
+          if (dtype == DType::f64 && std::string(codec) == "8bit") continue;
+          ParamSet a = make_param_set(dtype, {1, 7, 2047, 2048, 2049, 5003});
+          ParamSet b = a.clone();
+          OptimizerConfig c;
+          c.weight_decay = 0.01;
+          c.state_codec = codec;
+          c.state_min_numel = 1;
+          auto oa = make_optimizer(kind, a.ptrs(), c), ob = make_optimizer(kind, b.ptrs(), c);
+          for (int t = 1; t <= 3; ++t) {
+            fill_grads(a, t);
+            fill_grads(b, t);
+            clip_grad_norm(a.ptrs(), max_norm);
+            oa->step(1e-2);
+            const double coef = clip_coefficient(max_norm, grad_global_norm(b.ptrs()));
+            if (max_norm < 1) EXPECT_LT(coef, 1.0);
+            if (t < 3) ob->scale_grads_in_next_step(coef);
+            ob->step(1e-2);
+            if (t == 3) continue;  // not scaled this time: b's step used unclipped gradients
+            for (size_t i = 0; i < a.params.size(); ++i) {
+              const auto &pa = a.params[i], &pb = b.params[i];
+              ASSERT_EQ(std::memcmp(pa.value.raw(), pb.value.raw(), pa.value.nbytes()), 0)
+                  << kind << " " << codec << " " << dtype_name(dtype) << " step " << t << " "
+                  << pa.name;
+            }
+          }
+          if (max_norm > 1) continue;
+          bool differ = false;  // the third step: clipped against unclipped
+          for (size_t i = 0; i < a.params.size(); ++i)
+            differ |= std::memcmp(a.params[i].value.raw(), b.params[i].value.raw(),
+                                  a.params[i].value.nbytes()) != 0;
+          EXPECT_TRUE(differ) << kind << " " << codec;
+        }
 }
 
 }  // namespace

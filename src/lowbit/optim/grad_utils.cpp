@@ -41,12 +41,6 @@ double sum_squares(const T* g, int64_t n) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-template <class T>
-void scale(T* g, int64_t n, T c) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) g[i] *= c;
-}
-
 }  // namespace
 
 double grad_global_norm(const std::vector<nn::Param*>& params) {
@@ -66,29 +60,29 @@ double grad_global_norm(const std::vector<nn::Param*>& params) {
   return std::sqrt(total);
 }
 
-double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm) {
-  const double norm = grad_global_norm(params);
-  clip_grads_to_norm(params, max_norm, norm);
-  return norm;
-}
-
-void clip_grads_to_norm(const std::vector<nn::Param*>& params, double max_norm, double norm) {
+double clip_coefficient(double max_norm, double norm) {
   LB_CHECK(max_norm > 0 && std::isfinite(max_norm), "[clip_grad_norm] max_norm = ", max_norm,
            ", expected a finite value > 0");
-  if (!std::isfinite(norm)) return;
-  double coef = max_norm / (norm + 1e-6);
-  if (coef >= 1.0) return;
+  if (!std::isfinite(norm)) return 1.0;
+  return std::min(1.0, max_norm / (norm + 1e-6));
+}
+
+double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm) {
+  const double norm = grad_global_norm(params);
+  const double coef = clip_coefficient(max_norm, norm);
+  if (coef == 1.0) return norm;
   std::vector<Chunk> chunks = grad_chunks(params);
   parallel_for(static_cast<int64_t>(chunks.size()), 4, [&](int64_t lo, int64_t hi) {
     for (int64_t c = lo; c < hi; ++c) {
       const Chunk& k = chunks[c];
       Tensor& g = k.param->grad;
       if (g.dtype() == DType::f32)
-        scale(g.data<float>() + k.begin, k.end - k.begin, static_cast<float>(coef));
+        scale_in_place(g.data<float>() + k.begin, k.end - k.begin, static_cast<float>(coef));
       else
-        scale(g.data<double>() + k.begin, k.end - k.begin, coef);
+        scale_in_place(g.data<double>() + k.begin, k.end - k.begin, coef);
     }
   });
+  return norm;
 }
 
 NonFinite find_nonfinite(const std::vector<nn::Param*>& params) {

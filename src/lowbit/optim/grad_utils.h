@@ -19,12 +19,21 @@ inline constexpr int64_t kNormChunk = 4096;
 // (f32 squares summed in double cannot overflow).
 double grad_global_norm(const std::vector<nn::Param*>& params);
 
+// g[i] *= c: the one multiply of clipping, wherever it is done.
+template <class T>
+void scale_in_place(T* g, int64_t n, T c) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) g[i] *= c;
+}
+
+// The factor clipping multiplies the gradients by: max_norm / (norm + 1e-6) when that is below
+// 1, else 1 (and 1 for a non-finite norm, which find_nonfinite reports).
+double clip_coefficient(double max_norm, double norm);
+
 // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6); when coef < 1 every
 // gradient is multiplied by coef (rounded to the gradient dtype). Returns the norm before
 // clipping. A non-finite norm leaves the gradients untouched, for find_nonfinite to report.
 double clip_grad_norm(const std::vector<nn::Param*>& params, double max_norm);
-// The same with the norm already known (grad_global_norm of these gradients).
-void clip_grads_to_norm(const std::vector<nn::Param*>& params, double max_norm, double norm);
 
 struct NonFinite {
   std::string param;   // empty when every gradient element is finite

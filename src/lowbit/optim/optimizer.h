@@ -18,6 +18,7 @@
 
 #include "lowbit/core/parallel.h"
 #include "lowbit/nn/module.h"
+#include "lowbit/optim/grad_utils.h"
 #include "lowbit/optim/state_store.h"
 
 namespace lowbit::optim {
@@ -65,6 +66,12 @@ class Optimizer {
   // so is a state saved with another codec or block size than this optimizer keeps it in.
   virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& tensors);
 
+  // The next step() first multiplies every gradient by coef (rounded to the gradient dtype), a
+  // run of blocks at a time just before their update, where a pass of its own would read and
+  // write every gradient once more: with clip_coefficient's factor, the bits of clip_grad_norm
+  // before the step. That step resets it to 1.
+  void scale_grads_in_next_step(double coef) { grad_scale_ = coef; }
+
   int64_t steps_taken() const { return steps_; }
   size_t state_bytes() const;
   const std::string& kind() const { return kind_; }
@@ -106,6 +113,7 @@ class Optimizer {
   std::vector<std::string> state_names_;
   std::vector<std::unique_ptr<StateStore>> stores_;  // [param][state]
   std::vector<Block> blocks_;
+  double grad_scale_ = 1.0;
 };
 
 // kind: "adamw" | "adam" | "sgd" | "lion". An empty factory gives each state
@@ -117,6 +125,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view kind, std::vector<nn:
 template <class T, class Fn, class Fused>
 void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
   const int nstates = static_cast<int>(state_names_.size());
+  const T grad_scale = static_cast<T>(grad_scale_);
+  grad_scale_ = 1.0;
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
     alignas(64) float scratch[kMaxStates][kStateBlock];
@@ -131,6 +141,8 @@ void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
         run_end = t + 1;
         while (run_end < hi && blocks_[run_end].param == b.param) ++run_end;
         const int64_t end = std::min((b.block + (run_end - t)) * kStateBlock, prm.value.numel());
+        if (grad_scale != T(1))
+          scale_in_place(prm.grad.template data<T>() + begin, end - begin, grad_scale);
         if (fused(b.param, b.block, end - begin, p, g)) {
           t = run_end - 1;
           continue;

@@ -184,7 +184,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
       LB_CHECK(skip_nonfinite, msg, "; stopping (set train.on_nonfinite=skip to skip such steps)");
       progress.note(msg + "; step skipped (train.on_nonfinite=skip)");
     } else {
-      if (clip > 0) optim::clip_grads_to_norm(params, clip, norm);
+      if (clip > 0) optimizer->scale_grads_in_next_step(optim::clip_coefficient(clip, norm));
       optimizer->step(schedule.lr_at(pos.step));
     }
     double dt = seconds_since(t0);
