@@ -349,31 +349,35 @@ TEST(GemmInt, FamiliesAreListed) {
   }
 }
 
-// The AVX-512 int8 packers (16-row B blocks, 6-row A panels, B's column sums) write the bytes
-// the SSE2 / generic path writes: the same source packed under an AVX2 cap and without one, on
-// odd row counts, k below, at and past one 16-quad block, ragged k-quads, both offsets.
+// The AVX-512 int8 packers (16-row B blocks, 6-row A panels, transposed sources into B panels,
+// B's column sums) write the bytes the SSE2 / generic path writes: the same source packed under
+// an AVX2 cap and without one, on odd row counts, k below, at and past one 16-quad block,
+// ragged k-quads, both offsets, row-major and transposed.
 TEST(GemmInt, Avx512PackersMatchTheGenericPath) {
   if (!isa_usable(Isa::avx512)) GTEST_SKIP() << "AVX-512 not usable here (CPU or LOWBIT_MAX_ISA)";
   const Isa saved = isa_cap();
   Rng rng(17);
   for (int R : {6, 32})
     for (int a_offset : {0, 8, 128})
-      for (int64_t rows : {int64_t{1}, int64_t{R - 1}, int64_t{R}, int64_t{3 * R + 2}})
-        for (int64_t k : {int64_t{5}, int64_t{64}, int64_t{67}, int64_t{300}}) {
-          const bool is_b = R == 32;
-          const int64_t ld = k + 3;
-          std::vector<int8_t> x(static_cast<size_t>(rows * ld));
-          for (auto& v : x) v = static_cast<int8_t>(rng.next_u32() % 256);
-          GemmIntSource s{GemmIntSrc::s8, x.data(), ld, false, 0.0f, 127, 0};
-          const int64_t bytes =
-              gemm_int_panel_bytes(GemmIntPanel::u8s8_k4, R, k, is_b) * ((rows + R - 1) / R);
-          std::vector<uint8_t> want(static_cast<size_t>(bytes)), got(static_cast<size_t>(bytes));
-          isa_cap_set(Isa::avx2);
-          gemm_int_pack(GemmIntPanel::u8s8_k4, R, is_b, a_offset, s, 0, rows, 0, k, want.data());
-          isa_cap_set(saved);
-          gemm_int_pack(GemmIntPanel::u8s8_k4, R, is_b, a_offset, s, 0, rows, 0, k, got.data());
-          ASSERT_EQ(want, got) << "R " << R << " offset " << a_offset << " rows " << rows << " k " << k;
-        }
+      for (int64_t rows :
+           {int64_t{1}, int64_t{R - 1}, int64_t{R}, int64_t{2 * R}, int64_t{3 * R + 2}})
+        for (int64_t k : {int64_t{5}, int64_t{64}, int64_t{67}, int64_t{300}})
+          for (bool trans : {false, true}) {
+            const bool is_b = R == 32;
+            const int64_t ld = (trans ? rows : k) + 3;
+            std::vector<int8_t> x(static_cast<size_t>((trans ? k : rows) * ld));
+            for (auto& v : x) v = static_cast<int8_t>(rng.next_u32() % 256);
+            GemmIntSource s{GemmIntSrc::s8, x.data(), ld, trans, 0.0f, 127, 0};
+            const int64_t bytes =
+                gemm_int_panel_bytes(GemmIntPanel::u8s8_k4, R, k, is_b) * ((rows + R - 1) / R);
+            std::vector<uint8_t> want(static_cast<size_t>(bytes)), got(static_cast<size_t>(bytes));
+            isa_cap_set(Isa::avx2);
+            gemm_int_pack(GemmIntPanel::u8s8_k4, R, is_b, a_offset, s, 0, rows, 0, k, want.data());
+            isa_cap_set(saved);
+            gemm_int_pack(GemmIntPanel::u8s8_k4, R, is_b, a_offset, s, 0, rows, 0, k, got.data());
+            ASSERT_EQ(want, got) << "R " << R << " offset " << a_offset << " rows " << rows
+                                 << " k " << k << " trans " << trans;
+          }
 }
 
 

@@ -159,6 +159,11 @@ int64_t gemm_int_pack_s8_rows16_avx512(const int8_t* src, int64_t ld, int R, int
 // The same for a 6-row A panel (all 6 rows present), a_offset added to every code.
 int64_t gemm_int_pack_s8_rows6_avx512(const int8_t* src, int64_t ld, int64_t groups, int a_offset,
                                       uint8_t* out);
+// A transposed int8 source (panel element (r, p) = src[p * ld + r]) into consecutive 32-row
+// u8s8_k4 B panels panel_bytes apart (no offset): the leading multiple of 64 of `cols` columns,
+// `groups` k-quads each (trailers not written); returns the columns done.
+int64_t gemm_int_pack_s8_trans32_avx512(const int8_t* src, int64_t ld, int64_t cols,
+                                        int64_t groups, int64_t panel_bytes, uint8_t* out);
 // B's trailer of a u8s8_k4 panel of R columns (R a multiple of 16, at most 64): corr[r] =
 // -a_offset * the sum of column r's codes over `groups` k-quads. Where AVX-512 is usable.
 void gemm_int_quad_sums_avx512(const int8_t* codes, int64_t groups, int R, int32_t a_offset,

@@ -187,9 +187,13 @@ void run_blocked(const Tiles& t, int64_t m, int64_t n, int64_t k, const IntMatri
       const int64_t npanels = ceil_div(ncur, nr);
       const int64_t nw = split_m ? ncur : round_up(ceil_div(ncur, nt), nr);
       const int64_t nb = ceil_div(ncur, nw);
-      team_for<kTeam>(npanels * nkb, [&](int64_t item) {
-        const int64_t q = item / npanels, s = item % npanels;
-        const int64_t cols = std::min(nr, ncur - s * nr);
+      // Two B panels per item: a transposed int8 source then packs them in one pass over its
+      // rows, each 64-byte line read once (gemm_int_pack's pack_block_trans).
+      constexpr int64_t kPanelsPerItem = 2;
+      const int64_t items = ceil_div(npanels, kPanelsPerItem);
+      team_for<kTeam>(items * nkb, [&](int64_t item) {
+        const int64_t q = item / items, s = item % items * kPanelsPerItem;
+        const int64_t cols = std::min(kPanelsPerItem * nr, ncur - s * nr);
         gemm_int_pack(kern.panel, kern.nr, true, kern.a_offset, source_of(b, true, 0), jc + s * nr,
                       cols, t.kb_start[q], t.kb_len[q], bpack + boff[q] + s * pb[q]);
       });

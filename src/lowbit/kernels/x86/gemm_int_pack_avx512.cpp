@@ -1,11 +1,13 @@
 // AVX-512 fast path of the int8 packer (gemm_int_pack.cpp): 16 rows of a row-major int8 source
 // by 16 k-quads (64 bytes each) into the u8s8_k4 panel layout as one 16 x 16 transpose of 32-bit
 // units in registers (two unpack stages within 128-bit lanes, two lane shuffles), 64 shuffles
-// per KiB where the SSE2 path does 4 x 4 transposes; and B's trailer of column sums, 16 columns
-// per register. The bytes are those of the generic loop and quad_column_corrections.
+// per KiB where the SSE2 path does 4 x 4 transposes; a transposed source into 32-row B panels,
+// 64 columns of four source rows at a time; and B's trailer of column sums, 16 columns per
+// register. The bytes are those of the generic loop and quad_column_corrections.
 #include <immintrin.h>
 
 #include "lowbit/kernels/gemm_int.h"
+#include "lowbit/kernels/x86/prefetch_x86.h"
 
 namespace lowbit {
 
@@ -87,6 +89,39 @@ int64_t gemm_int_pack_s8_rows6_avx512(const int8_t* src, int64_t ld, int64_t gro
     }
   }
   return blocks * 16;
+}
+
+int64_t gemm_int_pack_s8_trans32_avx512(const int8_t* src, int64_t ld, int64_t cols,
+                                        int64_t groups, int64_t panel_bytes, uint8_t* out) {
+  const int64_t done = cols / 64 * 64;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int8_t* s = src + 4 * g * ld;
+    uint8_t* o = out + g * 128;
+    for (int64_t c = 0; c < done; c += 64) {
+      __m512i v[4];
+      for (int t = 0; t < 4; ++t) {
+        // The rows four k-quads on (the prefetcher does not follow a walk down the rows).
+        prefetch_after<_MM_HINT_T0>(s + (16 + t) * ld + c, 0);
+        v[t] = _mm512_loadu_si512(s + t * ld + c);
+      }
+      // Lane L of a, b, cc, d: the k-quads of columns 16L + 0..3, 4..7, 8..11, 12..15.
+      const __m512i t0 = _mm512_unpacklo_epi8(v[0], v[1]), t1 = _mm512_unpackhi_epi8(v[0], v[1]);
+      const __m512i t2 = _mm512_unpacklo_epi8(v[2], v[3]), t3 = _mm512_unpackhi_epi8(v[2], v[3]);
+      const __m512i a = _mm512_unpacklo_epi16(t0, t2), b = _mm512_unpackhi_epi16(t0, t2);
+      const __m512i cc = _mm512_unpacklo_epi16(t1, t3), d = _mm512_unpackhi_epi16(t1, t3);
+      // Columns 16L .. 16L + 15 are [a.L, b.L, cc.L, d.L]: a 4 x 4 transpose of lanes.
+      const __m512i ab01 = _mm512_shuffle_i64x2(a, b, 0x44);
+      const __m512i cd01 = _mm512_shuffle_i64x2(cc, d, 0x44);
+      const __m512i ab23 = _mm512_shuffle_i64x2(a, b, 0xEE);
+      const __m512i cd23 = _mm512_shuffle_i64x2(cc, d, 0xEE);
+      uint8_t* p0 = o + c / 32 * panel_bytes;
+      _mm512_storeu_si512(p0, _mm512_shuffle_i64x2(ab01, cd01, 0x88));
+      _mm512_storeu_si512(p0 + 64, _mm512_shuffle_i64x2(ab01, cd01, 0xDD));
+      _mm512_storeu_si512(p0 + panel_bytes, _mm512_shuffle_i64x2(ab23, cd23, 0x88));
+      _mm512_storeu_si512(p0 + panel_bytes + 64, _mm512_shuffle_i64x2(ab23, cd23, 0xDD));
+    }
+  }
+  return done;
 }
 
 void gemm_int_quad_sums_avx512(const int8_t* codes, int64_t groups, int R, int32_t a_offset,
