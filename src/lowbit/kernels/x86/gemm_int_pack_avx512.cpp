@@ -101,7 +101,7 @@ int64_t gemm_int_pack_s8_trans32_avx512(const int8_t* src, int64_t ld, int64_t c
       __m512i v[4];
       for (int t = 0; t < 4; ++t) {
         // The rows four k-quads on (the prefetcher does not follow a walk down the rows).
-        prefetch_after<_MM_HINT_T0>(s + (16 + t) * ld + c, 0);
+        prefetch_after<_MM_HINT_T0>(s + c, (16 + t) * ld);
         v[t] = _mm512_loadu_si512(s + t * ld + c);
       }
       // Lane L of a, b, cc, d: the k-quads of columns 16L + 0..3, 4..7, 8..11, 12..15.
