@@ -84,11 +84,12 @@ void add_bench_step(CLI::App& app) {
     std::vector<double> ms;
     for (int s = 0; s < a->warmup + a->steps; ++s) {
       auto t0 = std::chrono::steady_clock::now();
-      model->zero_grad();
+      if (s == 0) model->zero_grad();  // later steps: zeroed by the optimizer, as in training
       ce.forward(model->forward(in, nn::ForwardContext{true, static_cast<uint64_t>(s)}), labels);
       model->backward(ce.backward());
       // As the trainer clips: the norm, then the factor applied inside the optimizer's step.
       opt->scale_grads_in_next_step(optim::clip_coefficient(1.0, optim::grad_global_norm(params)));
+      opt->zero_grads_in_next_step();
       opt->step(1e-4);
       double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (s >= a->warmup) ms.push_back(dt);

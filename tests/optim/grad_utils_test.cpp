@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -84,7 +85,8 @@ TEST(GradUtils, NonFiniteIsFoundNamedAndLeftUnclipped) {
 // Clipping inside the step (Optimizer::scale_grads_in_next_step with clip_coefficient's factor)
 // gives the bits of clip_grad_norm before the step, for every kind and both state codecs (the
 // 8-bit one through its fused kernel), clipped and unclipped, f32 and f64; the factor lasts one
-// step.
+// step. Zeroing inside the step (zero_grads_in_next_step) changes no update and leaves every
+// gradient zero, for that step only.
 TEST(GradUtils, ClippingInsideTheStepMatchesClipThenStep) {
   for (DType dtype : {DType::f32, DType::f64})
     for (const char* kind : {"adamw", "adam", "sgd", "lion"})
@@ -106,7 +108,13 @@ TEST(GradUtils, ClippingInsideTheStepMatchesClipThenStep) {
             const double coef = clip_coefficient(max_norm, grad_global_norm(b.ptrs()));
             if (max_norm < 1) EXPECT_LT(coef, 1.0);
             if (t < 3) ob->scale_grads_in_next_step(coef);
+            if (t == 2) ob->zero_grads_in_next_step();
             ob->step(1e-2);
+            for (const auto& p : b.params) {  // zeroed by step 2 only, after its update read them
+              const std::vector<double> g = p.grad.to_vector();
+              const bool zero = std::all_of(g.begin(), g.end(), [](double v) { return v == 0; });
+              EXPECT_EQ(zero, t == 2 || g.empty()) << kind << " " << codec << " step " << t;
+            }
             if (t == 3) continue;  // not scaled this time: b's step used unclipped gradients
             for (size_t i = 0; i < a.params.size(); ++i) {
               const auto &pa = a.params[i], &pb = b.params[i];

@@ -71,6 +71,10 @@ class Optimizer {
   // write every gradient once more: with clip_coefficient's factor, the bits of clip_grad_norm
   // before the step. That step resets it to 1.
   void scale_grads_in_next_step(double coef) { grad_scale_ = coef; }
+  // The next step() also zeroes every gradient right after its update has read it (still in
+  // cache), so the zero_grad() before the next backward can be left out: one write pass over
+  // every gradient fewer. That step resets it.
+  void zero_grads_in_next_step() { zero_grads_ = true; }
 
   int64_t steps_taken() const { return steps_; }
   size_t state_bytes() const;
@@ -114,6 +118,7 @@ class Optimizer {
   std::vector<std::unique_ptr<StateStore>> stores_;  // [param][state]
   std::vector<Block> blocks_;
   double grad_scale_ = 1.0;
+  bool zero_grads_ = false;
 };
 
 // kind: "adamw" | "adam" | "sgd" | "lion". An empty factory gives each state
@@ -126,7 +131,12 @@ template <class T, class Fn, class Fused>
 void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
   const int nstates = static_cast<int>(state_names_.size());
   const T grad_scale = static_cast<T>(grad_scale_);
+  const bool zero_grads = zero_grads_;
   grad_scale_ = 1.0;
+  zero_grads_ = false;
+  auto zero = [&](T* g, int64_t n) {
+    if (zero_grads) std::fill(g, g + n, T(0));
+  };
   // Blocks per chunk: 8 blocks = 16K elements keeps OpenMP overhead small and balances well.
   parallel_for(static_cast<int64_t>(blocks_.size()), 8, [&](int64_t lo, int64_t hi) {
     alignas(64) float scratch[kMaxStates][kStateBlock];
@@ -136,14 +146,14 @@ void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
       int64_t begin = b.block * kStateBlock;
       int64_t n = std::min(kStateBlock, prm.value.numel() - begin);
       T* p = prm.value.template data<T>() + begin;
-      const T* g = prm.grad.template data<T>() + begin;
+      T* g = prm.grad.template data<T>() + begin;
       if (t >= run_end) {  // offer the run of this parameter's blocks in the chunk at once
         run_end = t + 1;
         while (run_end < hi && blocks_[run_end].param == b.param) ++run_end;
         const int64_t end = std::min((b.block + (run_end - t)) * kStateBlock, prm.value.numel());
-        if (grad_scale != T(1))
-          scale_in_place(prm.grad.template data<T>() + begin, end - begin, grad_scale);
-        if (fused(b.param, b.block, end - begin, p, g)) {
+        if (grad_scale != T(1)) scale_in_place(g, end - begin, grad_scale);
+        if (fused(b.param, b.block, end - begin, p, static_cast<const T*>(g))) {
+          zero(g, end - begin);
           t = run_end - 1;
           continue;
         }
@@ -164,7 +174,8 @@ void Optimizer::for_each_block(Fn&& fn, Fused&& fused) {
           }
         }
       }
-      fn(b.param, n, p, g, st);
+      fn(b.param, n, p, static_cast<const T*>(g), st);
+      zero(g, n);
       if constexpr (std::is_same_v<T, float>) {
         for (int s = 0; s < nstates; ++s)
           if (decoded[s])

@@ -146,6 +146,7 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
 
   int64_t stop_after = recipe.get_int("train.stop_after");
   int64_t end_step = stop_after > 0 ? std::min(total_steps, pos.step + stop_after) : total_steps;
+  bool grads_zero = false;  // set by a step that zeroed them (zero_grads_in_next_step)
   while (pos.step < end_step) {
     int64_t begin = pos.batch * batch_size;
     std::vector<int64_t> idx(order.begin() + begin,
@@ -154,7 +155,8 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
     models::ModelInput in = data->batch(true, idx, &labels);
     auto t0 = Clock::now();
     nn::ForwardContext ctx{true, static_cast<uint64_t>(pos.step)};
-    model->zero_grad();
+    if (!grads_zero) model->zero_grad();
+    grads_zero = false;
     const bool distilling = distiller && distiller->active(pos.step);
     if (distiller && distiller->stage(pos.step) != stage_noted) {
       stage_noted = distiller->stage(pos.step);
@@ -185,7 +187,9 @@ RunSummary train_run(const Recipe& recipe, const std::string& resume_dir) {
       progress.note(msg + "; step skipped (train.on_nonfinite=skip)");
     } else {
       if (clip > 0) optimizer->scale_grads_in_next_step(optim::clip_coefficient(clip, norm));
+      optimizer->zero_grads_in_next_step();
       optimizer->step(schedule.lr_at(pos.step));
+      grads_zero = true;  // every gradient is one of the optimizer's parameters
     }
     double dt = seconds_since(t0);
     train_s += dt;
