@@ -103,18 +103,20 @@ TEST(CodecParity, IntnQuantize) {
 // Stochastic rounding: every variant against the reference at positions that start mid-block,
 // on both sides of a counter high-word change (block 2^32), with NaN, infinities, -0 and
 // saturating values; and
-// the reference against a direct transcription of its definition with Rng::u32_at.
+// the reference against a direct transcription of its definition with Rng::u32_at and sr_word.
 TEST(CodecParity, IntnStochasticRounding) {
-  const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 34) - 45, (uint64_t{1} << 34) - 2,
-                              (uint64_t{1} << 34) - 512, (uint64_t{1} << 34) - 60,
-                              (uint64_t{1} << 34) - 124};
+  // Position p takes half p & 1 of word p >> 1, of block p >> 3: the block counter's high word
+  // changes at p = 2^35.
+  const uint64_t kStarts[] = {0, 1, 6, (uint64_t{1} << 35) - 45, (uint64_t{1} << 35) - 2,
+                              (uint64_t{1} << 35) - 1024, (uint64_t{1} << 35) - 120,
+                              (uint64_t{1} << 35) - 249, (uint64_t{1} << 34) - 45};
   // Not powers of two (x / scale must be a division), and powers of two, which a kernel may
   // multiply by the reciprocal instead: the smallest and largest it does, past them, and one
   // that makes every x / scale subnormal. Seeds and streams with high words.
   const float kScales[] = {0.3f, 3.0f, 0.25f, 0x1p-126f, 0x1p126f, 0x1p127f, 0x1p-149f};
   for (int bits : {2, 4, 8, 10, 16})
     for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{31}, int64_t{33}, int64_t{64}, int64_t{65},
-                      int64_t{100}, int64_t{1000}})
+                      int64_t{100}, int64_t{257}, int64_t{1000}})
       for (uint64_t pos0 : kStarts)
         for (const float scale : kScales) {
         std::vector<float> x = data(n, 11 * n + bits, 6.0f, false);
@@ -127,7 +129,8 @@ TEST(CodecParity, IntnStochasticRounding) {
         intn_sr_s16_ref(x.data() + 1, n, scale, qmax, rng.seed(), rng.stream(), pos0, w16.data() + 1);
         for (int64_t i = 1; i <= n; ++i) {
           const float v = x[i] / scale, fl = std::floor(v);
-          const float u = u32_to_unit_float(rng.u32_at(pos0 + static_cast<uint64_t>(i - 1)));
+          const uint64_t pos = pos0 + static_cast<uint64_t>(i - 1);
+          const float u = u32_to_unit_float(sr_word(rng.u32_at(pos >> 1), pos));
           const float r = std::clamp(fl + (u < v - fl ? 1.0f : 0.0f), -float(qmax), float(qmax));
           ASSERT_EQ(w16[i], std::isnan(x[i]) ? 0 : static_cast<int16_t>(r)) << "ref i " << i - 1;
         }

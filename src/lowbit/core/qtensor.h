@@ -20,7 +20,8 @@ enum class Granularity : uint8_t {
 
 enum class Rounding : uint8_t {
   nearest_even = 0,
-  stochastic = 1,  // counter based: element i uses Rng(seed, stream).u32_at(i)
+  stochastic = 1,  // counter based on Rng(seed, stream): integers sr_word(u32_at(i >> 1), i),
+                   // FP8 u32_at(i), for element i
 };
 
 enum class ScaleKind : uint8_t {

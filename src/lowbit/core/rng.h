@@ -16,6 +16,14 @@ std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t ctr_hi, uint64_t ctr_l
 // Uniform in [0, 1) with 24 random bits; exactly representable in float.
 inline float u32_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
 
+// Stochastic rounding's word for position pos, given word = u32_at(pos >> 1): its 16-bit half
+// pos & 1 (the low one first) in the top half, so u32_to_unit_float gives half / 2^16. Sixteen
+// random bits per value: the round-up probability is off by less than 2^-16 (bias below 2^-16
+// of a quantization step), and one Philox block serves eight values.
+inline uint32_t sr_word(uint32_t word, uint64_t pos) {
+  return (pos & 1) != 0 ? word & 0xFFFF0000u : word << 16;
+}
+
 // FNV-1a of a name: a stable 64-bit id (unlike std::hash) for child streams named after a layer
 // or parameter, so initial values and masks depend on the seed and the name only.
 inline uint64_t name_hash(std::string_view s) {

@@ -100,7 +100,7 @@ void intn_run(const float* x, int64_t n, int64_t flat0, float s, const QFormat& 
     if constexpr (sizeof(Q) == 1) k.to_s8(x, n, s, qmax, q);
     else k.to_s16(x, n, s, qmax, q);
   } else {
-    // The words of Rng::u32_at(flat0 + i), one Philox block per 4 positions (not one per word).
+    // Halves of Rng::u32_at((flat0 + i) >> 1) (sr_word), one Philox block per 8 positions.
     const IntnQuantKernel& k = intn_quant_kernels().chosen();
     const uint64_t pos0 = static_cast<uint64_t>(flat0);
     if constexpr (sizeof(Q) == 1) k.sr_s8(x, n, s, qmax, rng.seed(), rng.stream(), pos0, q);

@@ -10,8 +10,9 @@ namespace lowbit {
 
 // x: f32, any shape (viewed as rows = numel / last dim, cols = last dim). Scales follow the
 // format's ScaleKind per group (see docs/FORMATS.md); codes saturate to the format's range.
-// Stochastic rounding draws element i's word from Rng(seed, stream).u32_at(i) (i = flat index),
-// so the result does not depend on the thread count. Throws on non-finite input (amax not finite).
+// Stochastic rounding draws element i's word (i = flat index) from Rng(seed, stream): integer
+// codes sr_word(u32_at(i >> 1), i), 16 random bits (core/rng.h), FP8 u32_at(i); so the result
+// does not depend on the thread count. Throws on non-finite input (amax not finite).
 QTensor quantize(const Tensor& x, const QFormat& format, uint64_t seed = 0, uint64_t stream = 0);
 // The two halves of quantize(): the largest magnitude of every scale group of x (f32,
 // qscales_shape), and the quantization with those maxima given instead of measured, so part of a

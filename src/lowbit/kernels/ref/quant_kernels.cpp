@@ -37,9 +37,9 @@ void intn_sr_ref(const float* x, int64_t n, float scale, int32_t qmax, uint64_t 
   std::array<uint32_t, 4> w{};
   for (int64_t i = 0; i < n; ++i) {
     const uint64_t pos = pos0 + static_cast<uint64_t>(i);
-    if (i == 0 || (pos & 3) == 0) w = philox4x32(seed, stream, pos >> 2);
+    if (i == 0 || (pos & 7) == 0) w = philox4x32(seed, stream, pos >> 3);
     const float v = x[i] / scale, fl = std::floor(v);
-    float r = fl + (u32_to_unit_float(w[pos & 3]) < v - fl ? 1.0f : 0.0f);
+    float r = fl + (u32_to_unit_float(sr_word(w[(pos >> 1) & 3], pos)) < v - fl ? 1.0f : 0.0f);
     r = r < -hi ? -hi : (r > hi ? hi : r);
     q[i] = r == r ? static_cast<Q>(r) : Q(0);
   }

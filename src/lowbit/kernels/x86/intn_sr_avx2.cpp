@@ -1,6 +1,6 @@
-// AVX2 stochastic rounding to n-bit integers: Philox4x32-10 on 16 blocks at once (64 words, one
-// per position, kernels/x86/philox_x86.h), then the reference's IEEE operations (x / scale,
-// floor, compare, clamp) 8 lanes at a time, so codes match intn_sr_*_ref bit for bit.
+// AVX2 stochastic rounding to n-bit integers: Philox4x32-10 on 16 blocks at once (64 words, a
+// 16-bit half per position, kernels/x86/philox_x86.h), then the reference's IEEE operations
+// (x / scale, floor, compare, clamp) 8 lanes at a time, so codes match intn_sr_*_ref bit for bit.
 #include <immintrin.h>
 
 #include "lowbit/kernels/ref/quant_kernels.h"
@@ -27,22 +27,28 @@ inline __m128i pack16(__m256i q) {
   return _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
-// Runs of 64 positions through sr8, the rest through the reference (for_each_words).
+// Runs of 128 positions through sr8, the rest through the reference (for_each_halves).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
   LB_ASSERT(scale > 0.0f);
   const __m256 sc = _mm256_set1_ps(scale), hi = _mm256_set1_ps(static_cast<float>(qmax));
   const __m256 lo = _mm256_set1_ps(-static_cast<float>(qmax));
-  for_each_words<Philox16>(
+  for_each_halves<Philox16>(
       seed, stream, pos0, n,
       [&](int64_t i, int64_t len) {
         ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
       },
       [&](int64_t i, const __m256i w[8]) {
-        for (int run = 0; run < Philox16::kBlocks / 8; ++run) {  // 32 positions each
+        for (int run = 0; run < 4; ++run) {  // 32 positions (two words' registers) each
           __m256i codes[4];
-          for (int t = 0; t < 4; ++t) codes[t] = sr8(x + i + 32 * run + 8 * t, w[4 * run + t], sc, lo, hi);
+          for (int t = 0; t < 4; ++t) {
+            // 8 halves as words half << 16: the reference's u = half / 2^16.
+            const __m256i& v = w[2 * run + t / 2];
+            const __m128i h = t % 2 ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);
+            const __m256i word = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+            codes[t] = sr8(x + i + 32 * run + 8 * t, word, sc, lo, hi);
+          }
           store(q + i + 32 * run, codes);
         }
       });

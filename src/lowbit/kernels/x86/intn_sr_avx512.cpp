@@ -1,7 +1,7 @@
-// AVX-512 stochastic rounding to n-bit integers: Philox4x32-10 on 32 blocks at once (128 words, one
-// per position, kernels/x86/philox_x86.h), then the reference's IEEE operations (x / scale,
-// floor, compare, clamp) 16 lanes at a time, so codes match intn_sr_*_ref bit for bit. The AVX2
-// file is the same on 16 blocks.
+// AVX-512 stochastic rounding to n-bit integers: Philox4x32-10 on 32 blocks at once (128 words,
+// a 16-bit half per position, kernels/x86/philox_x86.h), then the reference's IEEE operations
+// (x / scale, floor, compare, clamp) 16 lanes at a time, so codes match intn_sr_*_ref bit for
+// bit. The AVX2 file is the same on 16 blocks.
 #include <immintrin.h>
 
 #include <cstring>
@@ -42,9 +42,9 @@ inline __m512i sr16(const float* x, __m512i w, __m512 s, __m512 lo, __m512 hi) {
   return _mm512_maskz_cvtps_epi32(ordered, _mm512_min_ps(_mm512_max_ps(r, lo), hi));
 }
 
-constexpr int64_t kSrAhead = 2048;  // bytes: four runs of 128 values ahead
+constexpr int64_t kSrAhead = 2048;  // bytes: two runs of 256 values ahead
 
-// Runs of 128 positions through sr16, the rest through the reference (for_each_words).
+// Runs of 256 positions through sr16, the rest through the reference (for_each_halves).
 template <class Q, class Ref, class Store>
 void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed, uint64_t stream,
             uint64_t pos0, Q* q, Ref ref, Store store) {
@@ -54,17 +54,21 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
   auto run = [&](auto mul) {
     constexpr bool kMul = decltype(mul)::value;
     const __m512 s = _mm512_set1_ps(kMul ? 1.0f / scale : scale);
-    for_each_words<Philox32>(
+    for_each_halves<Philox32>(
         seed, stream, pos0, n,
         [&](int64_t i, int64_t len) {
           ref(x + i, len, scale, qmax, seed, stream, pos0 + static_cast<uint64_t>(i), q + i);
         },
         [&](int64_t i, const __m512i w[8]) {
-          for (int t = 0; t < 8; ++t) {
+          for (int t = 0; t < 16; ++t) {
             // The next runs' values: the Philox rounds before their loads outlast the
             // out-of-order window, so the loads would otherwise wait on memory.
             prefetch_after<_MM_HINT_T0>(x + i + 16 * t, kSrAhead);
-            store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, w[t], s, lo, hi));
+            // 16 halves as words half << 16: the reference's u = half / 2^16.
+            const __m256i h = t % 2 ? _mm512_extracti64x4_epi64(w[t / 2], 1)
+                                    : _mm512_castsi512_si256(w[t / 2]);
+            const __m512i word = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+            store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, word, s, lo, hi));
           }
         });
   };

@@ -172,6 +172,24 @@ inline void for_each_words(uint64_t seed, uint64_t stream, uint64_t pos0, int64_
   ref(i, n - i);
 }
 
+// The same walk for consumers of 16-bit halves (stochastic rounding): position p takes half
+// p & 1 (the low one first) of word p >> 1, so a run's words are its 2 * 4 * P::kBlocks halves
+// in memory order. body(i, w) for each run of that many positions starting at offset i (pos0 + i
+// even), ref(i, len) for the rest: an odd first position, runs the word walk gives its ref, and
+// an odd last one.
+template <class P, class Ref, class Body>
+inline void for_each_halves(uint64_t seed, uint64_t stream, uint64_t pos0, int64_t n, Ref ref,
+                            Body body) {
+  const int64_t head = (pos0 & 1) != 0 && n > 0 ? 1 : 0;
+  ref(int64_t{0}, head);
+  const int64_t words = (n - head) / 2;
+  for_each_words<P>(
+      seed, stream, (pos0 + static_cast<uint64_t>(head)) >> 1, words,
+      [&](int64_t i, int64_t len) { ref(head + 2 * i, 2 * len); },
+      [&](int64_t i, const typename P::V* w) { body(head + 2 * i, w); });
+  ref(head + 2 * words, n - head - 2 * words);
+}
+
 // out[i] = word pos0 + i for i < n (Rng::u32_at), ref(pos, len, out) filling what the generator
 // does not: the bulk random words (rng_words_*) of each ISA.
 template <class P, class Ref>
