@@ -10,11 +10,11 @@ namespace lowbit {
 
 namespace {
 
-// 8 codes (int32 lanes) of x[0..7] with the words w.
-inline __m256i sr8(const float* x, __m256i w, __m256 scale, __m256 lo, __m256 hi) {
+// 8 codes (int32 lanes) of x[0..7] with the 16-bit random halves h (zero-extended lanes; u =
+// h / 2^16, the reference's u32_to_unit_float(sr_word(...)) exactly).
+inline __m256i sr8(const float* x, __m256i h, __m256 scale, __m256 lo, __m256 hi) {
   const __m256 v = _mm256_div_ps(_mm256_loadu_ps(x), scale), fl = _mm256_floor_ps(v);
-  const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(w, 8)),
-                                 _mm256_set1_ps(1.0f / 16777216.0f));
+  const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(h), _mm256_set1_ps(1.0f / 65536.0f));
   const __m256 up = _mm256_and_ps(_mm256_cmp_ps(u, _mm256_sub_ps(v, fl), _CMP_LT_OQ),
                                   _mm256_set1_ps(1.0f));
   const __m256 r = _mm256_add_ps(fl, up);
@@ -43,11 +43,9 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
         for (int run = 0; run < 4; ++run) {  // 32 positions (two words' registers) each
           __m256i codes[4];
           for (int t = 0; t < 4; ++t) {
-            // 8 halves as words half << 16: the reference's u = half / 2^16.
             const __m256i& v = w[2 * run + t / 2];
             const __m128i h = t % 2 ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);
-            const __m256i word = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
-            codes[t] = sr8(x + i + 32 * run + 8 * t, word, sc, lo, hi);
+            codes[t] = sr8(x + i + 32 * run + 8 * t, _mm256_cvtepu16_epi32(h), sc, lo, hi);
           }
           store(q + i + 32 * run, codes);
         }

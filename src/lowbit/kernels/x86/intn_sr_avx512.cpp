@@ -26,14 +26,14 @@ inline bool exact_reciprocal(float scale) {
   return (bits & 0x807FFFFFu) == 0 && exponent >= 1 && exponent <= 253;
 }
 
-// 16 codes (int32 lanes) of x[0..15] with the words w: x / scale, or x * s where s = 1 / scale
-// is exact (kMul).
+// 16 codes (int32 lanes) of x[0..15] with the 16-bit random halves h (zero-extended lanes; u =
+// h / 2^16, the reference's u32_to_unit_float(sr_word(...)) exactly): x / scale, or x * s
+// where s = 1 / scale is exact (kMul).
 template <bool kMul>
-inline __m512i sr16(const float* x, __m512i w, __m512 s, __m512 lo, __m512 hi) {
+inline __m512i sr16(const float* x, __m512i h, __m512 s, __m512 lo, __m512 hi) {
   const __m512 v = kMul ? _mm512_mul_ps(_mm512_loadu_ps(x), s) : _mm512_div_ps(_mm512_loadu_ps(x), s);
   const __m512 fl = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  const __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 8)),
-                                 _mm512_set1_ps(1.0f / 16777216.0f));
+  const __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(h), _mm512_set1_ps(1.0f / 65536.0f));
   const __mmask16 up = _mm512_cmp_ps_mask(u, _mm512_sub_ps(v, fl), _CMP_LT_OQ);
   // fl + 1 where up, else fl itself (fl + 0 would turn -0 into +0: the same code either way).
   const __m512 r = _mm512_mask_add_ps(fl, up, fl, _mm512_set1_ps(1.0f));
@@ -64,11 +64,9 @@ void sr_run(const float* x, int64_t n, float scale, int32_t qmax, uint64_t seed,
             // The next runs' values: the Philox rounds before their loads outlast the
             // out-of-order window, so the loads would otherwise wait on memory.
             prefetch_after<_MM_HINT_T0>(x + i + 16 * t, kSrAhead);
-            // 16 halves as words half << 16: the reference's u = half / 2^16.
             const __m256i h = t % 2 ? _mm512_extracti64x4_epi64(w[t / 2], 1)
                                     : _mm512_castsi512_si256(w[t / 2]);
-            const __m512i word = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
-            store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, word, s, lo, hi));
+            store(q + i + 16 * t, sr16<kMul>(x + i + 16 * t, _mm512_cvtepu16_epi32(h), s, lo, hi));
           }
         });
   };
