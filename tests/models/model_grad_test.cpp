@@ -20,6 +20,8 @@ void check_all_grads(Classifier& model, const ModelInput& in, const Tensor& labe
   nn::SoftmaxCrossEntropy ce;
   ce.forward(model.forward(in, nn::ForwardContext{}), labels);
   model.backward(ce.backward());
+  // Every parameter's gradient is checked by expect_grad_close (support/finite_diff.h).
+  ASSERT_FALSE(model.params().empty());
   for (nn::Param* p : model.params()) {
     Tensor analytic = p->grad.clone();
     testing::expect_grad_close(p->name, p->value, analytic,
